@@ -68,7 +68,9 @@ class SyncExpiredError(OpenChatError):
     """410 from ``/sync``: the client is too far behind and must do a full resync."""
 
 
-def error_for(status: int, code: str, message: str, retry_after: float | None = None) -> OpenChatError:
+def error_for(
+    status: int, code: str, message: str, retry_after: float | None = None
+) -> OpenChatError:
     """Map an HTTP status and a server error body to the matching client exception."""
     if status == 429 or code == ErrorCode.RATE_LIMITED:
         return RateLimitedError(message, retry_after if retry_after is not None else 1.0)

@@ -10,7 +10,9 @@ _WHITELIST_TEXT = (
     "➖🆗🆕"
 )
 
-REACTION_EMOJIS: tuple[str, ...] = tuple(item["emoji"] for item in emoji.emoji_list(_WHITELIST_TEXT))
+REACTION_EMOJIS: tuple[str, ...] = tuple(
+    item["emoji"] for item in emoji.emoji_list(_WHITELIST_TEXT)
+)
 """Every emoji a user may react with, in picker order (226 of them)."""
 
 QUICK_REACTIONS: tuple[str, ...] = ("👍", "❤️", "😂", "😮", "😢", "🙏")

@@ -32,7 +32,9 @@ MessageText = Annotated[
 ]
 """Message text: sanitised to plain text, then 1–4000 characters."""
 
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Identifier = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+]
 """An id sent by a client (server ids, client ids): short, no path or markup characters."""
 
 Username = Annotated[
@@ -42,7 +44,8 @@ Username = Annotated[
     ),
 ]
 Password = Annotated[
-    str, StringConstraints(min_length=limits.MIN_PASSWORD_LENGTH, max_length=limits.MAX_PASSWORD_LENGTH)
+    str,
+    StringConstraints(min_length=limits.MIN_PASSWORD_LENGTH, max_length=limits.MAX_PASSWORD_LENGTH),
 ]
 
 
@@ -54,10 +57,14 @@ def _display_name(value: str) -> str:
 
 
 DisplayName = Annotated[
-    str, Field(min_length=1, max_length=limits.MAX_DISPLAY_NAME_LENGTH), AfterValidator(_display_name)
+    str,
+    Field(min_length=1, max_length=limits.MAX_DISPLAY_NAME_LENGTH),
+    AfterValidator(_display_name),
 ]
 GroupTitle = Annotated[
-    str, Field(min_length=1, max_length=limits.MAX_GROUP_TITLE_LENGTH), AfterValidator(_display_name)
+    str,
+    Field(min_length=1, max_length=limits.MAX_GROUP_TITLE_LENGTH),
+    AfterValidator(_display_name),
 ]
 
 

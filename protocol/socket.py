@@ -13,8 +13,8 @@ from pydantic.alias_generators import to_camel
 from protocol import limits
 from protocol.models import (
     ForwardOrigin,
-    Message,
     MemberRole,
+    Message,
     PresenceStatus,
     ReactionSummary,
 )
@@ -116,7 +116,7 @@ class MessagePayload(Message, Camel):
     """A message in camelCase (``send_message`` ack, ``message_new``, ``message_edited``)."""
 
     forwarded_from: CamelForwardOrigin | None = None  # type: ignore[assignment]
-    reactions: list[CamelReaction] = Field(default_factory=list)  # type: ignore[assignment]
+    reactions: list[CamelReaction] = Field(default_factory=list)
 
 
 class Logged(Camel):
