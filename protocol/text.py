@@ -30,7 +30,7 @@ _MENTION = re.compile(r"(?<![\w@])@([a-z0-9_][a-z0-9_.]{2,31})", re.IGNORECASE)
 
 
 def find_mentions(text: str) -> list[str]:
-    """Return the usernames mentioned as ``@username`` in ``text``: lower-cased, unique, in order."""
+    """Return the usernames mentioned as ``@username`` in ``text``, lower-cased."""
     seen: dict[str, None] = {}
     for match in _MENTION.finditer(text):
         seen.setdefault(match.group(1).rstrip(".").lower(), None)
