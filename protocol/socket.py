@@ -115,8 +115,8 @@ class CamelForwardOrigin(ForwardOrigin, Camel):
 class MessagePayload(Message, Camel):
     """A message in camelCase (``send_message`` ack, ``message_new``, ``message_edited``)."""
 
-    forwarded_from: CamelForwardOrigin | None = None  # type: ignore[assignment]
-    reactions: list[CamelReaction] = Field(default_factory=list)
+    forwarded_from: CamelForwardOrigin | None = None
+    reactions: list[CamelReaction] = Field(default_factory=list)  # type: ignore[assignment]
 
 
 class Logged(Camel):
