@@ -1,0 +1,31 @@
+"""``/users``: the caller, and finding people."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from protocol import limits
+from protocol.models import User
+from server.api.deps import CallerId, Context
+from server.services.users import find_users, get_user, user_record
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.get("/me")
+async def me(context: Context, caller_id: CallerId) -> User:
+    """The signed-in user."""
+    async with context.db.read() as session:
+        return user_record(await get_user(session, caller_id))
+
+
+@router.get("")
+async def search_users(
+    context: Context,
+    caller_id: CallerId,
+    query: Annotated[str, Query(min_length=1, max_length=64)],
+    limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE)] = limits.DEFAULT_PAGE_SIZE,
+) -> list[User]:
+    """People whose username or display name matches ``query``."""
+    async with context.db.read() as session:
+        return await find_users(session, caller_id, query, limit)

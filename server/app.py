@@ -1,0 +1,100 @@
+"""The ASGI application: FastAPI (REST under /api/v1) and Socket.IO on the same port."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import socketio
+from fastapi import APIRouter, FastAPI
+from redis.asyncio import Redis
+from sqlalchemy import text
+
+from protocol.rest import API_PREFIX, HealthResponse
+from server.api import auth, users
+from server.config import Settings
+from server.context import ServerContext
+from server.db.migrate import upgrade_to_head
+from server.db.session import create_engine, session_factory
+from server.errors import install_error_handlers
+from server.realtime.publisher import SocketPublisher
+from server.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from server.services.tokens import TokenService
+from server.services.unit_of_work import Database
+
+log = logging.getLogger("openchat.server")
+
+
+def build_context(settings: Settings) -> ServerContext:
+    """Create the database, token service, rate limiter, Redis client and socket server."""
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+    sio = socketio.AsyncServer(
+        async_mode="asgi",
+        client_manager=manager,
+        cors_allowed_origins=list(settings.cors_origins),
+        ping_interval=10,
+        ping_timeout=10,
+    )
+    engine = create_engine(settings.database_url)
+    db = Database(engine, session_factory(engine), SocketPublisher(sio))
+    limiter: RateLimiter = RedisRateLimiter(redis) if redis else MemoryRateLimiter()
+    tokens = TokenService(
+        settings.secret_key, settings.access_token_ttl, settings.refresh_token_ttl
+    )
+    return ServerContext(
+        settings=settings, db=db, tokens=tokens, limiter=limiter, redis=redis, sio=sio
+    )
+
+
+def _api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    router.include_router(auth.router)
+    router.include_router(users.router)
+    return router
+
+
+def create_fastapi(context: ServerContext, seed_demo: bool = False) -> FastAPI:
+    """The REST application (without the socket layer), e.g. for generating the OpenAPI file."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(upgrade_to_head, context.settings.database_url)
+        if seed_demo:
+            from server.seed import seed_demo as run_seed
+
+            await run_seed(context.db)
+        yield
+        await context.db.engine.dispose()
+        if context.redis is not None:
+            await context.redis.aclose()
+
+    app = FastAPI(
+        title="OpenChat",
+        version="1.0",
+        summary="The OpenChat reference server: REST under /api/v1, Socket.IO on the same port.",
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    install_error_handlers(app)
+    app.include_router(_api_router())
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> HealthResponse:
+        """200 while the server can reach its database."""
+        async with context.db.read() as session:
+            await session.execute(text("SELECT 1"))
+        redis_ok = bool(await context.redis.ping()) if context.redis is not None else False
+        return HealthResponse(database=context.db.engine.dialect.name, redis=redis_ok)
+
+    return app
+
+
+def create_app(settings: Settings, seed_demo: bool = False) -> socketio.ASGIApp:
+    """The whole server as one ASGI app: Socket.IO at /socket.io, everything else FastAPI."""
+    from server.realtime.handlers import register_handlers
+
+    context = build_context(settings)
+    api = create_fastapi(context, seed_demo=seed_demo)
+    register_handlers(context)
+    return socketio.ASGIApp(context.sio, other_asgi_app=api)
