@@ -1,0 +1,236 @@
+"""The local cache: schema, idempotent writes, ordering, badges, chat list, search, plans."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from offline_fixtures import BOB, CAROL, ME, T0, conversation, message
+
+from client.offline.cache import Cache, fts_query
+from client.offline.records import MessageStatus
+from client.offline.schema import SCHEMA_VERSION, schema_version
+from protocol.models import ConversationSettings, ReactionSummary
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Cache:
+    """A fresh cache with one direct conversation ``c1``."""
+    c = Cache.open(tmp_path, ME)
+    c.upsert_conversation(conversation("c1"))
+    return c
+
+
+def test_schema_is_migrated_in_wal_mode(tmp_path: Path) -> None:
+    c = Cache.open(tmp_path, ME)
+    assert schema_version(c.db) == SCHEMA_VERSION
+    assert c.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    c.close()
+    again = Cache.open(tmp_path, ME)
+    assert schema_version(again.db) == SCHEMA_VERSION
+
+
+def test_store_message_is_idempotent(cache: Cache) -> None:
+    first = cache.store_message(message(1))
+    second = cache.store_message(message(1))
+    assert first.is_new and not second.is_new
+    assert first.local_id == second.local_id
+    assert len(cache.messages_before("c1")) == 1
+
+
+def test_pending_sorts_last_and_becomes_sent(cache: Cache) -> None:
+    pending = cache.add_pending_message("c1", "hello", "cid-1", T0)
+    cache.store_message(message(1))
+    cache.store_message(message(2))
+    page = cache.messages_before("c1")
+    assert [m.text for m in page][-1] == "hello"
+    assert page[-1].status == MessageStatus.PENDING and page[-1].id is None
+    cache.store_message(message(3, sender=ME, text="hello", client_id="cid-1"))
+    page = cache.messages_before("c1")
+    assert [m.seq for m in page] == [1, 2, 3]
+    assert page[-1].local_id == pending.local_id
+    assert page[-1].status == MessageStatus.SENT and page[-1].id == "mc1-3"
+
+
+def test_keyset_paging(cache: Cache) -> None:
+    for seq in range(1, 121):
+        cache.store_message(message(seq))
+    first = cache.messages_before("c1", limit=50)
+    assert [m.seq for m in first] == list(range(71, 121))
+    older = cache.messages_before("c1", before=first[0].position, limit=50)
+    assert [m.seq for m in older] == list(range(21, 71))
+    newer = cache.messages_after("c1", after=older[-1].position, limit=10)
+    assert [m.seq for m in newer] == list(range(71, 81))
+
+
+def test_unread_badge_counts_others_and_clears_on_read(cache: Cache) -> None:
+    cache.store_message(message(1))
+    cache.store_message(message(2, sender=ME))
+    cache.store_message(message(3))
+    cache.store_message(message(3))
+    row = cache.conversation("c1")
+    assert row is not None and row.unread_count == 2
+    assert cache.mark_read_up_to("c1", 1)
+    assert cache.conversation("c1").unread_count == 1  # type: ignore[union-attr]
+    cache.mark_deleted("mc1-3", T0)
+    assert cache.conversation("c1").unread_count == 0  # type: ignore[union-attr]
+    assert not cache.mark_read_up_to("c1", 1)
+
+
+def test_receipts_move_ticks(cache: Cache) -> None:
+    cache.store_message(message(1, sender=ME))
+    cache.store_message(message(2, sender=ME))
+    cache.apply_receipt("c1", BOB, 1, read=False)
+    statuses = [m.status for m in cache.messages_before("c1")]
+    assert statuses == [MessageStatus.DELIVERED, MessageStatus.SENT]
+    cache.apply_receipt("c1", BOB, 2, read=True)
+    statuses = [m.status for m in cache.messages_before("c1")]
+    assert statuses == [MessageStatus.READ, MessageStatus.READ]
+    cache.store_message(message(2, sender=ME))
+    assert cache.messages_before("c1")[-1].status == MessageStatus.READ
+
+
+def test_group_read_needs_every_member(cache: Cache) -> None:
+    for member in (ME, BOB, CAROL):
+        cache.set_member("c1", member, "member")
+    cache.store_message(message(1, sender=ME))
+    cache.apply_receipt("c1", BOB, 1, read=True)
+    assert cache.messages_before("c1")[0].status == MessageStatus.SENT
+    cache.apply_receipt("c1", CAROL, 1, read=False)
+    assert cache.messages_before("c1")[0].status == MessageStatus.DELIVERED
+    cache.apply_receipt("c1", CAROL, 1, read=True)
+    assert cache.messages_before("c1")[0].status == MessageStatus.READ
+
+
+def test_edit_keeps_history_and_reindexes(cache: Cache) -> None:
+    cache.store_message(message(1, text="original words"))
+    outcome = cache.store_message(message(1, text="replacement text", edited=True))
+    assert outcome.previous_text == "original words"
+    assert [e.text for e in cache.edits("mc1-1")] == ["original words"]
+    assert cache.search("original") == []
+    assert len(cache.search("replace")) == 1
+
+
+def test_search_prefix_ranked_snippet_and_no_deleted(cache: Cache) -> None:
+    cache.upsert_conversation(conversation("c2"))
+    cache.store_message(message(1, text="the quick brown fox"))
+    cache.store_message(message(2, text="a quick quick quick fox"))
+    cache.store_message(message(1, conversation_id="c2", text="slow turtle"))
+    hits = cache.search("qui fo")
+    assert [h.message.seq for h in hits] == [2, 1]
+    assert "[[quick]]" in hits[1].snippet
+    assert hits[0].conversation_title == "Chat c1"
+    assert cache.search("turtle", conversation_id="c1") == []
+    cache.mark_deleted("mc1-2", T0)
+    assert [h.message.seq for h in cache.search("quick")] == [1]
+    assert cache.search("  ?! ") == []
+
+
+def test_fts_query_quotes_words() -> None:
+    assert fts_query('say "NEAR" OR x') == '"say"* "near"* "or"* "x"*'
+    assert fts_query("...") is None
+
+
+def test_chat_list_order_and_preview(cache: Cache) -> None:
+    cache.upsert_conversation(conversation("c2", minutes=5))
+    cache.upsert_conversation(conversation("c3", minutes=1))
+    cache.store_message(message(1, conversation_id="c1", text="latest"))  # T0 + 1 s
+    cache.apply_settings("c3", ConversationSettings(is_pinned=True, pin_rank=1))
+    cache.upsert_conversation(conversation("c4"))
+    cache.apply_settings("c4", ConversationSettings(is_pinned=True, pin_rank=0))
+    cache.upsert_conversation(conversation("c5"))
+    cache.apply_settings("c5", ConversationSettings(is_archived=True))
+    rows = cache.chat_list()
+    assert [r.id for r in rows] == ["c4", "c3", "c2", "c1"]
+    assert rows[3].last_message is not None and rows[3].last_message.text == "latest"
+    assert [r.id for r in cache.chat_list(archived=True)] == ["c5"]
+
+
+def test_pending_message_updates_activity_and_preview(cache: Cache) -> None:
+    cache.upsert_conversation(conversation("c2", minutes=5))
+    cache.add_pending_message("c1", "typed offline", "cid-9", T0 + timedelta(hours=2))
+    rows = cache.chat_list()
+    assert rows[0].id == "c1"
+    assert rows[0].last_message is not None
+    assert rows[0].last_message.status == MessageStatus.PENDING
+
+
+def test_reactions_local_toggle_and_server_summary(cache: Cache) -> None:
+    outcome = cache.store_message(
+        message(1, reactions=[ReactionSummary(emoji="👍", count=1, user_ids=[BOB])])
+    )
+    cache.toggle_reaction_locally(outcome.local_id, "👍", add=True)
+    got = cache.message(outcome.local_id)
+    assert got is not None
+    assert got.reactions[0].count == 2 and got.reactions[0].reacted_by_me
+    cache.toggle_reaction_locally(outcome.local_id, "👍", add=False)
+    got = cache.message(outcome.local_id)
+    assert got is not None and got.reactions[0].count == 1 and not got.reactions[0].reacted_by_me
+    cache.set_reactions("mc1-1", [ReactionSummary(emoji="🔥", count=2, user_ids=[BOB, ME])])
+    got = cache.message(outcome.local_id)
+    assert got is not None and [(r.emoji, r.reacted_by_me) for r in got.reactions] == [("🔥", True)]
+
+
+def test_failed_retry_discard(cache: Cache) -> None:
+    pending = cache.add_pending_message("c1", "x", "cid-2", T0)
+    cache.set_unsent_status("cid-2", MessageStatus.FAILED, "BLOCKED", "You blocked this user")
+    failed = cache.message(pending.local_id)
+    assert failed is not None and failed.status == MessageStatus.FAILED
+    assert failed.failure_reason == "You blocked this user"
+    cache.remove_unsent(pending.local_id)
+    assert cache.message(pending.local_id) is None
+    assert cache.conversation("c1").last_message is None  # type: ignore[union-attr]
+
+
+def test_transaction_rolls_back_everything(cache: Cache) -> None:
+    with pytest.raises(RuntimeError), cache.transaction():
+        cache.store_message(message(1))
+        cache.save_draft("c1", "draft", None, 1.0)
+        raise RuntimeError("boom")
+    assert cache.messages_before("c1") == []
+    assert cache.draft("c1") is None
+
+
+def test_pins_drafts_emojis_meta(cache: Cache) -> None:
+    cache.store_message(message(1))
+    cache.store_message(message(2))
+    cache.set_pins("c1", ["mc1-2", "mc1-1"])
+    assert [m.seq for m in cache.pinned_messages("c1")] == [2, 1]
+    cache.save_draft("c1", "half a thought", "mc1-1", 1.0)
+    assert cache.conversation("c1").draft == "half a thought"  # type: ignore[union-attr]
+    cache.save_draft("c1", "  ", None, 2.0)
+    assert cache.draft("c1") is None
+    for i, e in enumerate(["😀", "🔥", "😀"]):
+        cache.record_emoji(e, float(i))
+    assert cache.recent_emojis() == ["😀", "🔥"]
+    cache.set_last_event_id(42)
+    assert cache.last_event_id == 42
+
+
+def test_reset_keeps_unsent(cache: Cache) -> None:
+    cache.store_message(message(1))
+    cache.add_pending_message("c1", "keep me", "cid-3", T0)
+    cache.set_last_event_id(9)
+    cache.reset_server_state()
+    assert cache.last_event_id == 0
+    assert [m.text for m in cache.messages_before("c1")] == ["keep me"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "index"),
+    [
+        (
+            "SELECT * FROM messages WHERE conversation_id = 'c1' AND position < 5 "
+            "ORDER BY position DESC LIMIT 50",
+            "messages_position",
+        ),
+        (
+            "SELECT * FROM conversations WHERE is_archived = 0 "
+            "ORDER BY is_pinned DESC, pin_rank, last_activity_at DESC",
+            "conversations_list",
+        ),
+    ],
+)
+def test_screen_queries_use_an_index_without_sorting(cache: Cache, sql: str, index: str) -> None:
+    plan = " ".join(str(r[-1]) for r in cache.db.execute("EXPLAIN QUERY PLAN " + sql))
+    assert index in plan
+    assert "TEMP B-TREE" not in plan
