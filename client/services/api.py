@@ -228,20 +228,31 @@ class ApiClient:
         return await self._accept_auth(response)
 
     async def logout(self) -> None:
-        """Revoke the refresh token on the server and forget both tokens here."""
-        refresh_token, access_token = self._refresh_token, self._access_token
-        self.set_tokens(None, None)
-        if refresh_token is None:
-            return
+        """Revoke this device's refresh token family on the server and forget both tokens.
+
+        An expired access token is refreshed first (the server wants the caller); a session the
+        server already ended just ends here too.
+        """
         try:
-            await self._send(
-                "POST",
-                "/auth/logout",
-                body=RefreshRequest(refresh_token=refresh_token),
-                token=access_token,
-            )
+            for attempt in range(2):
+                if self._refresh_token is None:
+                    return
+                stale = self._access_token
+                try:
+                    await self._send(
+                        "POST",
+                        "/auth/logout",
+                        body=RefreshRequest(refresh_token=self._refresh_token),
+                        token=stale,
+                    )
+                    return
+                except AuthError:
+                    if attempt == 0:
+                        await self.ensure_fresh_token(stale)
         except AuthError:
             return
+        finally:
+            self.set_tokens(None, None)
 
     # --- users ----------------------------------------------------------------------------------
 
