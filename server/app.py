@@ -4,12 +4,14 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import socketio
 from fastapi import APIRouter, FastAPI
 from redis.asyncio import Redis
 from sqlalchemy import text
 
+from protocol.errors import ErrorBody
 from protocol.rest import API_PREFIX, HealthResponse
 from server.api import auth, users
 from server.config import Settings
@@ -48,7 +50,17 @@ def build_context(settings: Settings) -> ServerContext:
 
 
 def _api_router() -> APIRouter:
-    router = APIRouter(prefix=API_PREFIX)
+    errors: dict[int | str, dict[str, Any]] = {
+        status: {"model": ErrorBody, "description": description}
+        for status, description in (
+            (400, "Invalid request (VALIDATION_ERROR)"),
+            (401, "Missing, invalid or expired token"),
+            (403, "Not allowed (FORBIDDEN, NOT_A_MEMBER, BLOCKED)"),
+            (404, "Not found, or not visible to the caller"),
+            (429, "Rate limited (RATE_LIMITED, with retryAfter)"),
+        )
+    }
+    router = APIRouter(prefix=API_PREFIX, responses=errors)
     router.include_router(auth.router)
     router.include_router(users.router)
     return router
