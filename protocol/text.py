@@ -4,7 +4,7 @@ import html
 import re
 import unicodedata
 
-_TAG = re.compile(r"<[^>]*>")
+_TAG = re.compile(r"<(?:/?[A-Za-z][^<>]*|!--.*?--|![A-Za-z][^<>]*)>", re.DOTALL)
 _ALLOWED_CONTROL = {"\n", "\t"}
 
 

@@ -1,6 +1,8 @@
 """Run the real OpenChat server in a subprocess for tests: start, stop, kill and restart it on
 the same port and data, on SQLite or on PostgreSQL + Redis."""
 
+import asyncio
+import functools
 import os
 import signal
 import socket
@@ -8,14 +10,17 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Coroutine, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 
 PG_ADMIN_DSN = os.environ.get("OPENCHAT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+T = TypeVar("T")
 REDIS_URL = os.environ.get("OPENCHAT_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
@@ -91,10 +96,16 @@ class LiveServer:
         self.start()
 
 
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` to completion on a fresh loop in another thread (works from sync code
+    and from inside a running event loop alike)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+@functools.cache
 def postgres_available() -> str | None:
     """None when PostgreSQL and Redis answer on this machine, else the reason they do not."""
-    import asyncio
-
     import asyncpg
     import redis
 
@@ -103,7 +114,7 @@ def postgres_available() -> str | None:
         await connection.close()
 
     try:
-        asyncio.run(_pg())
+        run_coroutine(_pg())
     except Exception as exc:
         return f"PostgreSQL not reachable at {PG_ADMIN_DSN}: {exc}"
     try:
@@ -116,8 +127,6 @@ def postgres_available() -> str | None:
 @contextmanager
 def postgres_database() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test server; dropped afterwards."""
-    import asyncio
-
     import asyncpg
 
     name = f"openchat_test_{uuid.uuid4().hex[:12]}"
@@ -129,12 +138,12 @@ def postgres_database() -> Iterator[str]:
         finally:
             await connection.close()
 
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    run_coroutine(_admin(f'CREATE DATABASE "{name}"'))
     try:
         base = PG_ADMIN_DSN.rsplit("/", 1)[0]
         yield f"{base}/{name}"
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_coroutine(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def backend_env(backend: str, database_url: str | None) -> dict[str, str]:
