@@ -8,11 +8,12 @@ import pytest
 from offline_fixtures import ME, T0, FakeClock, FakeServer, Killed, conversation
 
 from client.errors import AuthError, ForbiddenError, NetworkError, NotFoundError, RateLimitedError
-from client.offline.cache import Cache
+from client.offline.cache import Cache, StoreOutcome
 from client.offline.outbox import NOT_SENT, Outbox, OutboxWorker, RetryPolicy
 from client.offline.outbox_items import ActionKind, OutboxCounts, OutboxState
 from client.offline.records import MessageStatus
 from protocol.errors import ErrorCode
+from protocol.models import Message
 
 
 class Rig:
@@ -226,7 +227,7 @@ async def test_killed_mid_drain_every_message_arrives_exactly_once(
         calls = {"n": 0}
         real_store = Cache.store_message
 
-        def dying_store(self: Cache, message):  # type: ignore[no-untyped-def]
+        def dying_store(self: Cache, message: Message) -> StoreOutcome:
             calls["n"] += 1
             if calls["n"] == 77:
                 raise Killed
