@@ -1,0 +1,206 @@
+"""The chat list: one tile per conversation, a search field, a connection banner, empty state."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import flet as ft
+
+from client.offline.records import ChatRow
+from client.views.avatar import avatar
+from client.views.format import badge_text, preview_text, short_time, unread_label
+
+
+@dataclass(frozen=True)
+class ChatTileData:
+    """Everything one chat-list tile shows, resolved from a :class:`ChatRow` and the store."""
+
+    row: ChatRow
+    title: str
+    preview_sender: str | None = None
+    """"You", a group member's name, or None (direct chats from the other person)."""
+    typing: str | None = None
+    """"typing…" or "Ann is typing…" while someone types, else None."""
+    online: bool = False
+
+
+def muted_label(row: ChatRow, now: datetime) -> str | None:
+    """ "Muted", "Muted for 3 h" / "Muted for 20 min" / "Muted for 2 d", or None when not muted."""
+    if not row.is_muted:
+        return None
+    if row.muted_until is None:
+        return "Muted"
+    left = row.muted_until - now
+    if left.total_seconds() <= 0:
+        return None
+    minutes = int(left.total_seconds() // 60) + 1
+    if minutes < 60:
+        return f"Muted for {minutes} min"
+    if minutes < 48 * 60:
+        return f"Muted for {minutes // 60} h"
+    return f"Muted for {minutes // (24 * 60)} d"
+
+
+class ChatTile:
+    """One conversation in the list. ``control`` is a button labelled with the chat's title."""
+
+    def __init__(
+        self,
+        data: ChatTileData,
+        on_open: Callable[[str], None],
+        selected: bool = False,
+        now: datetime | None = None,
+    ) -> None:
+        """Render ``data``; clicking calls ``on_open(conversation_id)``."""
+        row = data.row
+        moment = now or datetime.now(UTC)
+        muted = muted_label(row, moment)
+        if data.typing:
+            line = ft.Text(data.typing, italic=True, color=ft.Colors.PRIMARY, max_lines=1)
+        elif row.draft:
+            line = ft.Text(
+                spans=[
+                    ft.TextSpan("Draft: ", ft.TextStyle(color=ft.Colors.ERROR)),
+                    ft.TextSpan(" ".join(row.draft.split())),
+                ],
+                max_lines=1,
+                overflow=ft.TextOverflow.ELLIPSIS,
+            )
+        else:
+            line = ft.Text(
+                preview_text(row.last_message, data.preview_sender),
+                max_lines=1,
+                overflow=ft.TextOverflow.ELLIPSIS,
+                color=ft.Colors.ON_SURFACE_VARIANT,
+                italic=row.last_message is not None and row.last_message.deleted,
+            )
+        flags: list[ft.Control] = []
+        if row.is_pinned:
+            flags.append(ft.Icon(ft.Icons.PUSH_PIN, size=14, semantics_label="Pinned"))
+        if muted:
+            flags.append(ft.Icon(ft.Icons.VOLUME_OFF, size=14, semantics_label=muted))
+        when = row.last_message.created_at if row.last_message else row.last_activity_at
+        top = ft.Row(
+            [
+                ft.Text(
+                    data.title,
+                    weight=ft.FontWeight.BOLD,
+                    max_lines=1,
+                    overflow=ft.TextOverflow.ELLIPSIS,
+                    expand=True,
+                ),
+                *flags,
+                ft.Text(short_time(when, moment), size=12, color=ft.Colors.ON_SURFACE_VARIANT),
+            ],
+            spacing=4,
+        )
+        bottom: list[ft.Control] = [ft.Container(line, expand=True)]
+        if row.unread_count > 0:
+            bottom.append(
+                ft.Semantics(
+                    label=unread_label(row.unread_count),
+                    content=ft.Container(
+                        ft.Text(
+                            badge_text(row.unread_count),
+                            size=12,
+                            color=ft.Colors.ON_PRIMARY,
+                            weight=ft.FontWeight.BOLD,
+                        ),
+                        bgcolor=ft.Colors.OUTLINE if row.is_muted else ft.Colors.PRIMARY,
+                        border_radius=10,
+                        padding=ft.Padding.symmetric(horizontal=7, vertical=2),
+                    ),
+                )
+            )
+        self.conversation_id = row.id
+        self.control = ft.Container(
+            key=row.id,
+            padding=ft.Padding.symmetric(horizontal=12, vertical=8),
+            bgcolor=ft.Colors.SECONDARY_CONTAINER if selected else None,
+            border_radius=12,
+            on_click=lambda: on_open(row.id),
+            content=ft.Row(
+                [
+                    avatar(data.title, row.peer_id or row.id, data.online),
+                    ft.Column([top, ft.Row(bottom, spacing=6)], spacing=2, expand=True),
+                ],
+                spacing=12,
+            ),
+        )
+
+
+class ChatListView:
+    """The list of conversations with a search field, a connection banner and an empty state."""
+
+    def __init__(
+        self,
+        on_open: Callable[[str], None],
+        on_search: Callable[[str], None],
+        on_new_chat: Callable[[], None],
+    ) -> None:
+        """``on_open(id)`` opens a chat, ``on_search(text)`` searches, ``on_new_chat()`` finds a
+        user to talk to."""
+        self._on_open = on_open
+        self._on_search = on_search
+        self.selected: str | None = None
+        self.banner = ft.Container(
+            visible=False,
+            bgcolor=ft.Colors.TERTIARY_CONTAINER,
+            padding=ft.Padding.symmetric(horizontal=12, vertical=6),
+            content=ft.Text("", color=ft.Colors.ON_TERTIARY_CONTAINER),
+        )
+        self.search = ft.TextField(
+            label="Search chats and messages",
+            prefix_icon=ft.Icons.SEARCH,
+            dense=True,
+            border_radius=24,
+            on_submit=self._submit_search,
+        )
+        self.tiles = ft.ListView(expand=True, spacing=2, padding=ft.Padding.symmetric(horizontal=6))
+        self.empty = ft.Container(
+            ft.Text(
+                "No chats yet. Start one with the new chat button.",
+                text_align=ft.TextAlign.CENTER,
+                color=ft.Colors.ON_SURFACE_VARIANT,
+            ),
+            padding=32,
+            alignment=ft.Alignment.CENTER,
+            visible=False,
+        )
+        self.new_chat = ft.FloatingActionButton(
+            icon=ft.Icons.EDIT, tooltip="New chat", on_click=on_new_chat
+        )
+        self.control = ft.Stack(
+            expand=True,
+            controls=[
+                ft.Column(
+                    [
+                        self.banner,
+                        ft.Container(self.search, padding=ft.Padding(12, 8, 12, 4)),
+                        self.empty,
+                        self.tiles,
+                    ],
+                    spacing=0,
+                    expand=True,
+                ),
+                ft.Container(self.new_chat, right=16, bottom=16),
+            ],
+        )
+
+    def _submit_search(self) -> None:
+        self._on_search(self.search.value.strip())
+
+    def show(self, items: Sequence[ChatTileData], now: datetime | None = None) -> None:
+        """Replace the tiles with ``items`` (already in display order)."""
+        self.tiles.controls = [
+            ChatTile(item, self._on_open, item.row.id == self.selected, now).control
+            for item in items
+        ]
+        self.empty.visible = not items
+
+    def show_connection(self, text: str | None) -> None:
+        """Show ``text`` in the banner ("Waiting for network…"), or hide it with None."""
+        self.banner.visible = bool(text)
+        banner_text = self.banner.content
+        assert isinstance(banner_text, ft.Text)
+        banner_text.value = text or ""

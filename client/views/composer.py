@@ -1,0 +1,174 @@
+"""The composer: a multiline field (Enter sends, Shift+Enter is a new line), the send and emoji
+buttons, and the reply / edit bar (Esc or its close button cancels)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import flet as ft
+
+from client.offline.records import CachedMessage
+from protocol.limits import MAX_TEXT_LENGTH
+
+
+class ComposerMode(StrEnum):
+    """What pressing send does."""
+
+    NEW = "new"
+    REPLY = "reply"
+    EDIT = "edit"
+
+
+def _ignore_text(_: str) -> None:
+    """Default handler: nothing happens."""
+
+
+def _ignore() -> None:
+    """Default handler: nothing happens."""
+
+
+@dataclass(frozen=True)
+class ComposerHandlers:
+    """What the composer asks the chat screen to do."""
+
+    on_send: Callable[[str, CachedMessage | None], None]
+    """Send ``text``, replying to the message when one is given."""
+    on_edit: Callable[[CachedMessage, str], None]
+    on_emoji: Callable[[], None] = _ignore
+    """Open the emoji picker (it inserts through :meth:`Composer.insert`)."""
+    on_typing: Callable[[str], None] = _ignore_text
+    """Called with the field's text on every change (typing indicators, drafts)."""
+
+
+class Composer:
+    """The message field with its buttons and the reply / edit bar."""
+
+    def __init__(self, handlers: ComposerHandlers) -> None:
+        """Build an empty composer."""
+        self._handlers = handlers
+        self.mode = ComposerMode.NEW
+        self.target: CachedMessage | None = None
+        self._cursor: int | None = None
+        self.field = ft.TextField(
+            label="Message",
+            multiline=True,
+            shift_enter=True,
+            min_lines=1,
+            max_lines=6,
+            max_length=MAX_TEXT_LENGTH,
+            expand=True,
+            border_radius=20,
+            dense=True,
+            counter="",
+            on_change=self._changed,
+            on_submit=self._submit,
+            on_selection_change=self._selection_changed,
+        )
+        self.send_button = ft.IconButton(
+            ft.Icons.SEND, tooltip="Send", disabled=True, on_click=self._submit
+        )
+        self.emoji_button = ft.IconButton(
+            ft.Icons.EMOJI_EMOTIONS_OUTLINED, tooltip="Emoji", on_click=handlers.on_emoji
+        )
+        self.bar_text = ft.Text("", max_lines=2, overflow=ft.TextOverflow.ELLIPSIS, expand=True)
+        self.bar_icon = ft.Icon(ft.Icons.REPLY, size=18)
+        self.bar_close = ft.IconButton(
+            ft.Icons.CLOSE, icon_size=18, tooltip="Cancel reply", on_click=self.cancel
+        )
+        self.bar = ft.Container(
+            visible=False,
+            padding=ft.Padding(12, 4, 4, 4),
+            border=ft.Border(left=ft.BorderSide(3, ft.Colors.PRIMARY)),
+            content=ft.Row([self.bar_icon, self.bar_text, self.bar_close], spacing=8),
+        )
+        self.control = ft.Container(
+            padding=ft.Padding(8, 4, 8, 8),
+            content=ft.Column(
+                [
+                    self.bar,
+                    ft.Row(
+                        [self.emoji_button, self.field, self.send_button],
+                        spacing=4,
+                        vertical_alignment=ft.CrossAxisAlignment.END,
+                    ),
+                ],
+                spacing=4,
+                tight=True,
+            ),
+        )
+
+    @property
+    def text(self) -> str:
+        """The field's current text."""
+        return self.field.value
+
+    def set_text(self, text: str) -> None:
+        """Replace the field's text (a restored draft) and put the cursor at its end."""
+        self.field.value = text
+        self._cursor = len(text)
+        self._sync_send()
+
+    def reply_to(self, message: CachedMessage, sender_name: str) -> None:
+        """Show the reply bar for ``message``; the next send replies to it."""
+        self.mode, self.target = ComposerMode.REPLY, message
+        self.bar_icon.icon = ft.Icons.REPLY
+        self.bar_text.value = f"Replying to {sender_name}: {message.text or ''}"
+        self.bar_close.tooltip = "Cancel reply"
+        self.bar.visible = True
+
+    def edit(self, message: CachedMessage) -> None:
+        """Show the edit bar and put ``message``'s text in the field."""
+        self.mode, self.target = ComposerMode.EDIT, message
+        self.bar_icon.icon = ft.Icons.EDIT
+        self.bar_text.value = "Editing message"
+        self.bar_close.tooltip = "Cancel edit"
+        self.bar.visible = True
+        self.set_text(message.text or "")
+
+    def cancel(self) -> bool:
+        """Leave reply / edit mode (Esc); returns False when there was nothing to cancel."""
+        if self.mode == ComposerMode.NEW:
+            return False
+        if self.mode == ComposerMode.EDIT:
+            self.set_text("")
+        self.mode, self.target = ComposerMode.NEW, None
+        self.bar.visible = False
+        self.control.update()
+        return True
+
+    def insert(self, text: str) -> None:
+        """Insert ``text`` at the cursor (the emoji picker's choice)."""
+        value = self.field.value
+        at = len(value) if self._cursor is None else min(self._cursor, len(value))
+        self.field.value = value[:at] + text + value[at:]
+        self._cursor = at + len(text)
+        self.field.selection = ft.TextSelection(self._cursor, self._cursor)
+        self._sync_send()
+        self._handlers.on_typing(self.field.value)
+
+    def _sync_send(self) -> None:
+        self.send_button.disabled = not self.field.value.strip()
+
+    def _changed(self) -> None:
+        self._sync_send()
+        self.send_button.update()
+        self._handlers.on_typing(self.field.value)
+
+    def _selection_changed(self, event: ft.TextSelectionChangeEvent[ft.TextField]) -> None:
+        self._cursor = max(event.selection.base_offset, event.selection.extent_offset)
+
+    async def _submit(self) -> None:
+        text = self.field.value.strip()
+        if not text:
+            return
+        if self.mode == ComposerMode.EDIT and self.target is not None:
+            if text != (self.target.text or ""):
+                self._handlers.on_edit(self.target, text)
+        else:
+            reply = self.target if self.mode == ComposerMode.REPLY else None
+            self._handlers.on_send(text, reply)
+        self.mode, self.target = ComposerMode.NEW, None
+        self.bar.visible = False
+        self.set_text("")
+        self.control.update()
+        await self.field.focus()
