@@ -1,0 +1,302 @@
+"""Sending, listing, editing and deleting messages.
+
+``send_message`` is the hot path (REST and socket): one check query (conversation, membership,
+blocks, dedupe, reply target), one seq allocation that also updates the conversation, one insert
+and the event.
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, delete, func, insert, null, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from protocol import limits
+from protocol.errors import ErrorCode
+from protocol.events import ServerEvent
+from protocol.models import ConversationType, Message, MessageEdit, MessageType, Page
+from protocol.rest import SendMessageRequest
+from protocol.socket import MessageDeletedEvent, MessageNewEvent
+from protocol.text import find_mentions
+from server.context import ServerContext
+from server.db import models
+from server.db.models import new_id
+from server.db.types import utcnow
+from server.errors import ApiError, not_found
+from server.services import access
+from server.services.ratelimit import enforce
+from server.services.reactions import summaries_for
+from server.services.serializers import message_record
+from server.services.unit_of_work import UnitOfWork, conversation_room
+
+Conv = models.Conversation
+Msg = models.Message
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """What a new message row holds besides its conversation, sender and seq."""
+
+    text: str | None
+    client_id: str | None = None
+    reply_to_id: str | None = None
+    message_type: str = MessageType.TEXT.value
+    mentions: list[str] = field(default_factory=list)
+    forwarded_from_message_id: str | None = None
+    forwarded_from_sender_name: str | None = None
+    forwarded_from_room_name: str | None = None
+    media_url: str | None = None
+    media_mime: str | None = None
+    media_size: int | None = None
+    media_duration_s: float | None = None
+    media_waveform: list[float] | None = None
+
+
+async def store_message(
+    uow: UnitOfWork, conversation_id: str, sender_id: str, content: NewMessage
+) -> Message:
+    """Insert a message with the conversation's next seq (the conversation row is updated, and
+    locked on PostgreSQL, by the same statement) and log ``message_new``. Callers have checked
+    membership and blocks."""
+    now = utcnow()
+    message_id = new_id()
+    seq = (
+        await uow.session.execute(
+            update(Conv)
+            .where(Conv.id == conversation_id)
+            .values(last_seq=Conv.last_seq + 1, last_message_id=message_id, updated_at=now)
+            .returning(Conv.last_seq),
+            execution_options={"synchronize_session": False},
+        )
+    ).scalar_one()
+    row = Msg(
+        id=message_id,
+        conversation_id=conversation_id,
+        sender_id=sender_id,
+        seq=seq,
+        client_id=content.client_id,
+        message_type=content.message_type,
+        text=content.text,
+        reply_to_id=content.reply_to_id,
+        mentions=content.mentions,
+        forwarded_from_message_id=content.forwarded_from_message_id,
+        forwarded_from_sender_name=content.forwarded_from_sender_name,
+        forwarded_from_room_name=content.forwarded_from_room_name,
+        media_url=content.media_url,
+        media_mime=content.media_mime,
+        media_size=content.media_size,
+        media_duration_s=content.media_duration_s,
+        media_waveform=content.media_waveform,
+        created_at=now,
+    )
+    await uow.session.execute(
+        insert(Msg).values(
+            {column.key: getattr(row, column.key) for column in Msg.__table__.columns}
+            | {"edited_at": None, "deleted_at": None, "deleted_by": None}
+        )
+    )
+    record = message_record(row)
+    await uow.log(
+        ServerEvent.MESSAGE_NEW,
+        MessageNewEvent.model_validate(record.model_dump()),
+        rooms=[conversation_room(conversation_id)],
+        conversation_id=conversation_id,
+    )
+    return record
+
+
+async def _stored(session: AsyncSession, sender_id: str, client_id: str) -> Message | None:
+    row = await session.scalar(
+        select(Msg).where(Msg.sender_id == sender_id, Msg.client_id == client_id)
+    )
+    if row is None:
+        return None
+    reactions = await summaries_for(session, [row.id], sender_id)
+    return message_record(row, reactions.get(row.id, []))
+
+
+async def send_message(
+    context: ServerContext, sender_id: str, body: SendMessageRequest
+) -> tuple[Message, bool]:
+    """Store a message from ``sender_id`` and tell the conversation. Idempotent on
+    ``(sender, client_id)``: a retry returns the stored message and False.
+
+    Refusals: NOT_FOUND (conversation, reply target), NOT_A_MEMBER, BLOCKED (direct chats, either
+    direction), RATE_LIMITED."""
+    Member = models.ConversationMember
+    cid = body.conversation_id
+    role = (
+        select(Member.role)
+        .where(Member.conversation_id == Conv.id, Member.user_id == sender_id)
+        .scalar_subquery()
+    )
+    existing = (
+        select(Msg.id)
+        .where(Msg.sender_id == sender_id, Msg.client_id == body.client_id)
+        .scalar_subquery()
+    )
+    reply = (
+        select(Msg.id)
+        .where(Msg.id == body.reply_to_id, Msg.conversation_id == Conv.id)
+        .scalar_subquery()
+        if body.reply_to_id
+        else null()
+    )
+    blocked = and_(
+        Conv.room_type == ConversationType.DIRECT.value,
+        access.block_between(sender_id, access.others_in(Conv.id, sender_id)),
+    )
+    try:
+        async with context.db.write() as uow:
+            check = (
+                await uow.session.execute(
+                    select(role, existing, reply, blocked).where(Conv.id == cid)
+                )
+            ).first()
+            if check is None:
+                raise not_found("conversation")
+            my_role, existing_id, reply_id, is_blocked = check
+            if existing_id is not None:
+                stored = await _stored(uow.session, sender_id, body.client_id)
+                assert stored is not None
+                return stored, False
+            if my_role is None:
+                raise access.not_a_member()
+            if is_blocked:
+                raise access.blocked()
+            if body.reply_to_id and reply_id is None:
+                raise not_found("reply target")
+            await enforce(
+                context.limiter, f"msg:{sender_id}", context.settings.messages_per_minute, 60
+            )
+            content = NewMessage(
+                text=body.text,
+                client_id=body.client_id,
+                reply_to_id=body.reply_to_id,
+                mentions=find_mentions(body.text),
+            )
+            return await store_message(uow, cid, sender_id, content), True
+    except IntegrityError:
+        # A concurrent request with the same client id won the race: answer with its message.
+        async with context.db.read() as session:
+            stored = await _stored(session, sender_id, body.client_id)
+        if stored is None:
+            raise
+        return stored, False
+
+
+async def list_messages(
+    context: ServerContext, caller_id: str, conversation_id: str, before_seq: int | None, limit: int
+) -> Page[Message]:
+    """A page of history, newest first: messages with ``seq < before_seq`` (keyset by seq)."""
+    async with context.db.read() as session:
+        await access.require_member(session, caller_id, conversation_id)
+        query = select(Msg).where(Msg.conversation_id == conversation_id)
+        if before_seq is not None:
+            query = query.where(Msg.seq < before_seq)
+        rows = list(await session.scalars(query.order_by(Msg.seq.desc()).limit(limit + 1)))
+        page, has_more = rows[:limit], len(rows) > limit
+        reactions = await summaries_for(session, [row.id for row in page], caller_id)
+    return Page[Message](
+        items=[message_record(row, reactions.get(row.id, [])) for row in page],
+        next_cursor=str(page[-1].seq) if has_more and page else None,
+        has_more=has_more,
+    )
+
+
+async def edit_message(
+    context: ServerContext, caller_id: str, message_id: str, text: str
+) -> Message:
+    """Replace the text of the caller's own message (``text`` already sanitised), keeping the
+    previous text in its edit history, and tell the conversation (``message_edited``).
+
+    Refusals: NOT_FOUND, FORBIDDEN (not the sender), CONFLICT (deleted, or too many edits),
+    BLOCKED (direct chat with a blocked peer)."""
+    async with context.db.write() as uow:
+        session = uow.session
+        row, conversation, _member = await access.require_message(session, caller_id, message_id)
+        if row.sender_id != caller_id:
+            raise ApiError(ErrorCode.FORBIDDEN, "only the sender can edit a message")
+        if row.deleted_at is not None:
+            raise access.message_gone()
+        if access.is_direct(conversation):
+            await access.require_not_blocked(
+                session, caller_id, access.others_in(conversation.id, caller_id)
+            )
+        if row.text != text:
+            edits = await session.scalar(
+                select(func.count())
+                .select_from(models.MessageEdit)
+                .where(models.MessageEdit.message_id == row.id)
+            )
+            if (edits or 0) >= limits.MAX_EDIT_HISTORY:
+                raise ApiError(ErrorCode.CONFLICT, "this message cannot be edited any more")
+            now = utcnow()
+            session.add(models.MessageEdit(message_id=row.id, text=row.text or "", edited_at=now))
+            row.text, row.mentions, row.edited_at = text, find_mentions(text), now
+            await session.flush()
+            reactions = await summaries_for(session, [row.id], None)
+            event = message_record(row, reactions.get(row.id, []))
+            await uow.log(
+                ServerEvent.MESSAGE_EDITED,
+                MessageNewEvent.model_validate(event.model_dump()),
+                rooms=[conversation_room(row.conversation_id)],
+                conversation_id=row.conversation_id,
+            )
+        mine = await summaries_for(session, [row.id], caller_id)
+        return message_record(row, mine.get(row.id, []))
+
+
+async def message_edits(
+    context: ServerContext, caller_id: str, message_id: str
+) -> list[MessageEdit]:
+    """Earlier texts of a message the caller can see, oldest first (none once deleted)."""
+    async with context.db.read() as session:
+        row, _conversation, _member = await access.require_message(session, caller_id, message_id)
+        edits = await session.scalars(
+            select(models.MessageEdit)
+            .where(models.MessageEdit.message_id == row.id)
+            .order_by(models.MessageEdit.edited_at, models.MessageEdit.id)
+        )
+        return [
+            MessageEdit(message_id=edit.message_id, text=edit.text, edited_at=edit.edited_at)
+            for edit in edits
+        ]
+
+
+async def delete_message(
+    context: ServerContext, caller_id: str, message_id: str, conversation_id: str | None
+) -> None:
+    """Soft-delete a message: its text, media and edit history are removed, its id and seq stay.
+    The sender may delete; in groups also owners and admins. Deleting twice is a no-op.
+
+    Refusals: NOT_FOUND (also when ``conversation_id`` is not the message's), FORBIDDEN."""
+    async with context.db.write() as uow:
+        session = uow.session
+        row, conversation, member = await access.require_message(session, caller_id, message_id)
+        if conversation_id is not None and row.conversation_id != conversation_id:
+            raise not_found("message")
+        if row.sender_id != caller_id and not access.may_moderate(conversation, member):
+            raise ApiError(ErrorCode.FORBIDDEN, "you may only delete your own messages")
+        if row.deleted_at is not None:
+            return
+        now = utcnow()
+        row.text, row.mentions, row.deleted_at, row.deleted_by = None, [], now, caller_id
+        row.media_url = row.media_mime = None
+        row.media_size = None
+        row.media_duration_s = None
+        row.media_waveform = None
+        await session.execute(
+            delete(models.MessageEdit).where(models.MessageEdit.message_id == row.id)
+        )
+        await uow.log(
+            ServerEvent.MESSAGE_DELETED,
+            MessageDeletedEvent(
+                message_id=row.id,
+                conversation_id=row.conversation_id,
+                deleted_at=now,
+                deleted_by=caller_id,
+            ),
+            rooms=[conversation_room(row.conversation_id)],
+            conversation_id=row.conversation_id,
+        )
