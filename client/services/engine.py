@@ -1,0 +1,150 @@
+"""The client engine: wires one signed-in account's services to the offline core and the store.
+
+    RealtimeClient --events--> Synchronizer --changes--> Store <-- views
+         |  on every (re)connect: Synchronizer.on_connected (pull /sync until caught up,
+         |  then let the OutboxWorker drain)
+    OutboxWorker --items--> ServerTransport --(socket ack | REST)--> server
+
+Live events only flow after the catch-up of their connection (``RealtimeClient`` holds them), so
+the event log is applied in order. Losing the session (refresh token refused) stops the socket
+and pauses the outbox with everything kept; ``resume`` after the user signs in again.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from client.errors import AuthError
+from client.offline.cache import Cache
+from client.offline.outbox import Outbox, OutboxWorker, RetryPolicy
+from client.offline.sync import Synchronizer
+from client.services.realtime import Backoff, ConnectionState, RealtimeClient
+from client.services.session import Account, Session
+from client.services.transport import ServerTransport
+from client.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    """Cache, outbox, sync, store, socket and outbox worker of the session's active account.
+
+    ``defer`` batches store refreshes (see ``Store``); ``backoff`` and ``retry`` tune the
+    reconnect and outbox retry delays (tests shorten them).
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        defer: Callable[[Callable[[], None]], object] | None = None,
+        backoff: Backoff | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        account = session.active
+        if account is None or not account.signed_in:
+            raise AuthError("Sign in first")
+        self.session = session
+        self.account: Account = account
+        self.cache = Cache.open(session.data_dir(account), account.user_id)
+        self.outbox = Outbox(self.cache)
+        self.store = Store(self.cache, self.outbox, defer=defer)
+        self.realtime = RealtimeClient(
+            session.server_url,
+            session.api,
+            on_event=self._on_event,
+            on_state=self._on_state,
+            on_connected=self._on_connected,
+            on_auth_lost=self._on_auth_lost,
+            backoff=backoff,
+        )
+        self.transport = ServerTransport(session.api, self.realtime)
+        self.worker = OutboxWorker(
+            self.outbox, self.transport, policy=retry, on_auth_lost=self._worker_auth_lost
+        )
+        self.sync = Synchronizer(
+            self.cache, self.outbox, self.transport, self.store, worker=self.worker
+        )
+        self.signed_out = asyncio.Event()
+        """Set when the server refused the refresh token: show the login screen."""
+        self.caught_up = asyncio.Event()
+        """Set after each completed catch-up, cleared when the connection drops."""
+        self._worker_task: asyncio.Task[None] | None = None
+        self._stopping_socket: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Connect (in the background) and run the outbox worker."""
+        self.signed_out.clear()
+        if self._worker_task is None:
+            self._worker_task = asyncio.create_task(self.worker.run(), name="outbox-worker")
+        await self.realtime.start()
+
+    async def stop(self) -> None:
+        """Disconnect, stop the worker and close the cache (queued items stay queued)."""
+        await self.realtime.stop()
+        if self._worker_task is not None:
+            self._worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker_task
+            self._worker_task = None
+        self.cache.close()
+
+    async def resume(self) -> None:
+        """After the user signed in again as the same account: reconnect and drain."""
+        account = self.session.active
+        if account is None or account.user_id != self.account.user_id or not account.signed_in:
+            raise AuthError("Sign in as the same account to resume")
+        self.account = account
+        self.worker.resume()
+        await self.realtime.stop()
+        await self.start()
+
+    async def wait_drained(self, within: float) -> bool:
+        """Wait up to ``within`` seconds until the outbox has nothing pending; True if so."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        drained = asyncio.Event()
+
+        def check() -> None:
+            if self.outbox.counts().pending == 0:
+                drained.set()
+
+        unsubscribe = self.outbox.subscribe(check)
+        try:
+            check()
+            while not drained.is_set():
+                remaining = deadline - loop.time()
+                if remaining <= 0 or self.signed_out.is_set():
+                    return False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(drained.wait(), min(remaining, 0.5))
+                check()
+            return True
+        finally:
+            unsubscribe()
+
+    # --- hooks ----------------------------------------------------------------------------------
+
+    async def _on_connected(self) -> None:
+        await self.sync.on_connected()
+        self.caught_up.set()
+
+    async def _on_event(self, name: str, payload: dict[str, object]) -> None:
+        await self.sync.handle_event(name, payload)
+
+    def _on_state(self, state: ConnectionState) -> None:
+        if state is not ConnectionState.ONLINE:
+            self.caught_up.clear()
+            self.sync.on_disconnected()
+        self.store.set_connection(state.value)
+
+    async def _on_auth_lost(self, error: AuthError) -> None:
+        log.info("session ended: %s", error.code)
+        self.worker.paused = True
+        self.signed_out.set()
+
+    def _worker_auth_lost(self, error: AuthError) -> None:
+        log.info("outbox paused, session ended: %s", error.code)
+        self.signed_out.set()
+        self._stopping_socket = asyncio.get_running_loop().create_task(self.realtime.stop())
