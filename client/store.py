@@ -1,0 +1,255 @@
+"""Observable in-memory view state: the only thing views read (no Flet, no network).
+
+Views subscribe to topics and re-read the attributes they show when a topic is notified. The
+store reads the cache; it never holds the whole history of a chat, only a bounded window that
+pages older or newer on demand.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from client.offline.cache import Cache
+from client.offline.outbox import Outbox
+from client.offline.outbox_items import OutboxCounts
+from client.offline.records import CachedMessage, ChatRow
+from client.offline.sync import Changes
+from protocol.socket import PresenceEvent, TypingEvent
+
+
+class Topic(StrEnum):
+    """What changed."""
+
+    CHAT_LIST = "chat_list"
+    OPEN_CHAT = "open_chat"
+    TYPING = "typing"
+    PRESENCE = "presence"
+    CONNECTION = "connection"
+    OUTBOX = "outbox"
+
+
+Listener = Callable[[Topic], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatWindow:
+    """The loaded part of the open chat, oldest first."""
+
+    conversation_id: str
+    messages: tuple[CachedMessage, ...]
+    has_older: bool
+    """More messages exist before the first one (``Store.load_older``)."""
+    at_latest: bool
+    """The window ends with the newest message; else ``Store.load_newer`` pages forward."""
+
+
+@dataclass(frozen=True, slots=True)
+class TypingUser:
+    """Someone typing in a conversation, until ``expires_at`` (store clock)."""
+
+    user_id: str
+    display_name: str
+    expires_at: float
+
+
+class Store:
+    """View state over a cache. ``clock`` (monotonic seconds) drives typing expiry; ``defer``
+    batches refreshes (e.g. ``lambda f: loop.call_later(0.05, f)``), else they run at once."""
+
+    def __init__(
+        self,
+        cache: Cache,
+        outbox: Outbox | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        defer: Callable[[Callable[[], None]], object] | None = None,
+        page_size: int = 50,
+        window_size: int = 200,
+    ) -> None:
+        self.cache = cache
+        self.outbox = outbox
+        self.clock = clock
+        self.defer = defer
+        self.page_size = page_size
+        self.window_size = window_size
+        self.archived = False
+        self.chat_list: list[ChatRow] = []
+        self.window: ChatWindow | None = None
+        self.typing: dict[str, dict[str, TypingUser]] = {}
+        self.presence: dict[str, PresenceEvent] = {}
+        self.connection = "offline"
+        self.outbox_counts = OutboxCounts(0, 0)
+        self._listeners: list[Listener] = []
+        self._dirty: set[Topic] = set()
+        self._scheduled = False
+        if outbox is not None:
+            outbox.subscribe(self._outbox_changed)
+
+    # --- observing ----------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(topic)`` after each change; returns the unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _notify(self, topic: Topic) -> None:
+        for listener in list(self._listeners):
+            listener(topic)
+
+    def invalidate(self, *topics: Topic) -> None:
+        """Re-read the chat list / open chat / outbox counts from the cache (now, or batched
+        through ``defer``) and notify."""
+        self._dirty.update(topics)
+        if self.defer is None:
+            self.flush()
+        elif not self._scheduled:
+            self._scheduled = True
+            self.defer(self.flush)
+
+    def flush(self) -> None:
+        """Apply pending refreshes."""
+        self._scheduled = False
+        dirty, self._dirty = self._dirty, set()
+        if Topic.OUTBOX in dirty and self.outbox is not None:
+            self.outbox_counts = self.outbox.counts()
+            self._notify(Topic.OUTBOX)
+        if Topic.CHAT_LIST in dirty:
+            self.chat_list = self.cache.chat_list(self.archived)
+            self._notify(Topic.CHAT_LIST)
+        if Topic.OPEN_CHAT in dirty and self.window is not None:
+            self._reload_window()
+            self._notify(Topic.OPEN_CHAT)
+
+    # --- chat list ----------------------------------------------------------------------------
+
+    def load_chat_list(self, archived: bool = False) -> list[ChatRow]:
+        """Show the chat list (or the archive)."""
+        self.archived = archived
+        self.invalidate(Topic.CHAT_LIST, Topic.OUTBOX)
+        return self.chat_list
+
+    # --- open chat window ---------------------------------------------------------------------
+
+    def open_chat(self, conversation_id: str) -> ChatWindow:
+        """Open a chat at its newest messages (one page)."""
+        page = self.cache.messages_before(conversation_id, None, self.page_size)
+        self.window = ChatWindow(
+            conversation_id, tuple(page), len(page) == self.page_size, at_latest=True
+        )
+        self._notify(Topic.OPEN_CHAT)
+        return self.window
+
+    def close_chat(self) -> None:
+        """Leave the open chat."""
+        self.window = None
+        self._notify(Topic.OPEN_CHAT)
+
+    def load_older(self) -> bool:
+        """Prepend the page before the window (dropping the newest beyond ``window_size``);
+        False when there is nothing older."""
+        w = self.window
+        if w is None or not w.has_older or not w.messages:
+            return False
+        page = self.cache.messages_before(w.conversation_id, w.messages[0].position, self.page_size)
+        merged = tuple(page) + w.messages
+        trimmed = merged[: self.window_size]
+        self.window = ChatWindow(
+            w.conversation_id,
+            trimmed,
+            has_older=len(page) == self.page_size,
+            at_latest=w.at_latest and len(trimmed) == len(merged),
+        )
+        self._notify(Topic.OPEN_CHAT)
+        return bool(page)
+
+    def load_newer(self) -> bool:
+        """Append the page after the window (dropping the oldest beyond ``window_size``);
+        False when the window already ends at the newest message."""
+        w = self.window
+        if w is None or w.at_latest or not w.messages:
+            return False
+        page = self.cache.messages_after(w.conversation_id, w.messages[-1].position, self.page_size)
+        merged = w.messages + tuple(page)
+        trimmed = merged[-self.window_size :]
+        self.window = ChatWindow(
+            w.conversation_id,
+            trimmed,
+            has_older=w.has_older or len(trimmed) < len(merged),
+            at_latest=len(page) < self.page_size,
+        )
+        self._notify(Topic.OPEN_CHAT)
+        return bool(page)
+
+    def _reload_window(self) -> None:
+        w = self.window
+        assert w is not None
+        if not w.messages:
+            self.open_chat(w.conversation_id)
+            return
+        start = w.messages[0].position - 1
+        if not w.at_latest:
+            page = self.cache.messages_after(w.conversation_id, start, len(w.messages))
+            self.window = ChatWindow(w.conversation_id, tuple(page), w.has_older, False)
+            return
+        page = self.cache.messages_after(w.conversation_id, start, self.window_size + 1)
+        if len(page) > self.window_size:
+            latest = self.cache.messages_before(w.conversation_id, None, self.window_size)
+            self.window = ChatWindow(w.conversation_id, tuple(latest), True, True)
+        else:
+            self.window = ChatWindow(w.conversation_id, tuple(page), w.has_older, True)
+
+    # --- typing, presence, connection, outbox -------------------------------------------------
+
+    def on_typing(self, event: TypingEvent) -> None:
+        """A ``typing_indicator`` arrived (``SyncListener``)."""
+        users = self.typing.setdefault(event.conversation_id, {})
+        if event.is_typing:
+            users[event.user_id] = TypingUser(
+                event.user_id, event.display_name, self.clock() + event.ttl
+            )
+        else:
+            users.pop(event.user_id, None)
+        self._notify(Topic.TYPING)
+
+    def typing_users(self, conversation_id: str) -> list[TypingUser]:
+        """Who is typing in a conversation right now."""
+        now = self.clock()
+        users = self.typing.get(conversation_id, {})
+        return [u for u in users.values() if u.expires_at > now]
+
+    def expire_typing(self) -> bool:
+        """Drop expired typing indicators (call it on a timer); True and notifies when any
+        expired."""
+        now = self.clock()
+        expired = False
+        for users in self.typing.values():
+            for user_id in [u for u, t in users.items() if t.expires_at <= now]:
+                del users[user_id]
+                expired = True
+        if expired:
+            self._notify(Topic.TYPING)
+        return expired
+
+    def on_presence(self, event: PresenceEvent) -> None:
+        """A ``presence_update`` arrived (``SyncListener``)."""
+        self.presence[event.user_id] = event
+        self._notify(Topic.PRESENCE)
+
+    def on_changed(self, changes: Changes) -> None:
+        """Sync changed the cache (``SyncListener``): refresh the list and, when touched, the
+        open chat."""
+        topics = [Topic.CHAT_LIST]
+        w = self.window
+        if w is not None and (changes.reset or w.conversation_id in changes.conversation_ids):
+            topics.append(Topic.OPEN_CHAT)
+        self.invalidate(*topics)
+
+    def set_connection(self, state: str) -> None:
+        """Publish the connection state: ``online``, ``connecting`` or ``offline``."""
+        if state != self.connection:
+            self.connection = str(state)
+            self._notify(Topic.CONNECTION)
+
+    def _outbox_changed(self) -> None:
+        self.invalidate(Topic.OUTBOX, Topic.CHAT_LIST, Topic.OPEN_CHAT)
