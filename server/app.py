@@ -13,7 +13,8 @@ from sqlalchemy import text
 
 from protocol.errors import ErrorBody
 from protocol.rest import API_PREFIX, HealthResponse
-from server.api import auth, users
+from server.api import auth, conversations, messages, reactions, users
+from server.api import settings as conversation_settings
 from server.config import Settings
 from server.context import ServerContext
 from server.db.migrate import upgrade_to_head
@@ -63,6 +64,10 @@ def _api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX, responses=errors)
     router.include_router(auth.router)
     router.include_router(users.router)
+    router.include_router(conversations.router)
+    router.include_router(conversation_settings.router)
+    router.include_router(messages.router)
+    router.include_router(reactions.router)
     return router
 
 

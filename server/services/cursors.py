@@ -1,0 +1,39 @@
+"""Opaque pagination cursors: a JSON list of the last row's sort key, base64url-encoded."""
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+
+from protocol.errors import ErrorCode
+from server.errors import ApiError
+
+Key = Sequence[str | int | float | None]
+
+
+def encode_cursor(key: Key) -> str:
+    """The cursor for the page that follows the row whose sort key is ``key``."""
+    raw = json.dumps(list(key), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, types: Sequence[type]) -> list[str | int | float | None]:
+    """The sort key inside ``cursor``, checked against ``types`` (None is allowed for any);
+    VALIDATION_ERROR (400) for anything a client could have tampered with."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise invalid_cursor() from exc
+    if not isinstance(key, list) or len(key) != len(types):
+        raise invalid_cursor()
+    for value, kind in zip(key, types, strict=True):
+        widened = kind is float and type(value) is int
+        if value is not None and type(value) is not kind and not widened:
+            raise invalid_cursor()
+    return key
+
+
+def invalid_cursor() -> ApiError:
+    """400 for a cursor this server did not hand out."""
+    return ApiError(ErrorCode.VALIDATION_ERROR, "invalid cursor")
