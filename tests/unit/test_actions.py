@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from offline_fixtures import BOB, ME, FakeClock, conversation, message
@@ -35,7 +36,7 @@ class Rig:
             monotonic=self.mono,
         )
 
-    def queued(self) -> list[tuple[ActionKind, dict[str, object]]]:
+    def queued(self) -> list[tuple[ActionKind, dict[str, Any]]]:
         return [(i.kind, i.payload) for i in self.outbox.items()]
 
 
@@ -166,7 +167,7 @@ def test_settings_are_optimistic(rig: Rig) -> None:
     rig.actions.unmute("c1")
     rig.actions.archive_conversation("c2")
     assert [r.id for r in rig.store.chat_list] == ["c1"]
-    patches = [p["patch"] for k, p in rig.queued()]
+    patches = [p["patch"] for _, p in rig.queued()]
     assert patches[0] == {"is_pinned": True}
     assert patches[1]["is_muted"] is True and "muted_until" in patches[1]
     assert patches[2] == {"is_muted": False}
