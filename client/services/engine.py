@@ -15,6 +15,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from client.actions import Actions
 from client.errors import AuthError
 from client.offline.cache import Cache
 from client.offline.outbox import Outbox, OutboxWorker, RetryPolicy
@@ -23,12 +24,16 @@ from client.services.realtime import Backoff, ConnectionState, RealtimeClient
 from client.services.session import Account, Session
 from client.services.transport import ServerTransport
 from client.store import Store
+from protocol.events import ClientEvent
+from protocol.socket import TypingPayload
 
 log = logging.getLogger(__name__)
 
 
 class Engine:
-    """Cache, outbox, sync, store, socket and outbox worker of the session's active account.
+    """Cache, outbox, sync, store, actions, socket and outbox worker of the session's active
+    account. Constructing it touches no network: ``actions`` work offline at once; ``start``
+    connects.
 
     ``defer`` batches store refreshes (see ``Store``); ``backoff`` and ``retry`` tune the
     reconnect and outbox retry delays (tests shorten them).
@@ -66,6 +71,7 @@ class Engine:
         self.sync = Synchronizer(
             self.cache, self.outbox, self.transport, self.store, worker=self.worker
         )
+        self.actions = Actions(self.cache, self.outbox, self.store, send_typing=self._send_typing)
         self.signed_out = asyncio.Event()
         """Set when the server refused the refresh token: show the login screen."""
         self.caught_up = asyncio.Event()
@@ -125,6 +131,9 @@ class Engine:
             unsubscribe()
 
     # --- hooks ----------------------------------------------------------------------------------
+
+    def _send_typing(self, event: ClientEvent, conversation_id: str) -> None:
+        self.realtime.emit(event, TypingPayload(conversation_id=conversation_id))
 
     async def _on_connected(self) -> None:
         await self.sync.on_connected()

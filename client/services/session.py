@@ -145,6 +145,18 @@ class Account:
 SignedOutListener = Callable[[Account], Awaitable[None]]
 
 
+def profile_server_url(profile_dir: Path) -> str | None:
+    """The server of the profile's active account (so commands after ``login`` need no URL)."""
+    index = Path(profile_dir).expanduser() / "accounts.json"
+    if not index.is_file():
+        return None
+    data = json.loads(index.read_text(encoding="utf-8"))
+    for item in data.get("accounts", []):
+        if item.get("user_id") == data.get("active"):
+            return str(item["server_url"])
+    return None
+
+
 class Session:
     """The accounts of one profile dir and the ``ApiClient`` of the active one.
 
