@@ -1,0 +1,153 @@
+"""The socket lifecycle: authenticate the handshake, join the rooms, track presence and typing,
+and run every client event in the ack guard, one event at a time per socket."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from socketio import exceptions as sio_errors
+
+from protocol.errors import ErrorCode
+from server.context import ServerContext
+from server.db import models
+from server.errors import ApiError
+from server.realtime.acks import Ack, error_ack, guarded, parse
+from server.realtime.auth import authenticate, refusal
+from server.realtime.presence import PresenceNotifier
+from server.realtime.registry import SocketRegistry
+from server.realtime.typing import TypingTracker
+from server.services.access import conversation_ids_of
+from server.services.unit_of_work import conversation_room, user_room
+
+log = logging.getLogger("openchat.realtime")
+
+P = TypeVar("P", bound=BaseModel)
+
+NAMESPACE = "/"
+CONNECTED_WAIT_SECONDS = 5.0
+"""How long the post-connect work waits for python-socketio to finish the handshake."""
+
+
+@dataclass
+class Caller:
+    """The user behind one connected socket. ``lock`` makes the socket's events run one at a
+    time in arrival order (two sends from one socket keep their order)."""
+
+    sid: str
+    user_id: str
+    display_name: str
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+Action = Callable[[Caller, P], Awaitable[Ack]]
+
+
+class Connections:
+    """The connected sockets of this node and the handlers python-socketio calls."""
+
+    def __init__(
+        self,
+        context: ServerContext,
+        registry: SocketRegistry,
+        presence: PresenceNotifier,
+        typing: TypingTracker,
+    ) -> None:
+        self._context = context
+        self._sio = context.sio
+        self._registry = registry
+        self._presence = presence
+        self._typing = typing
+        self._callers: dict[str, Caller] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def install(self) -> None:
+        """Register connect, disconnect and the answer to unknown events."""
+        self._sio.on("connect", self.connect)
+        self._sio.on("disconnect", self.disconnect)
+        self._sio.on("*", self.unknown_event)
+
+    def on(self, event: str, model: type[P], action: Action[P]) -> None:
+        """Handle client ``event``: validate its payload with ``model``, run ``action`` and
+        answer through the ack (errors included)."""
+
+        async def handler(sid: str, *args: Any) -> Ack:
+            caller = self._callers.get(sid)
+            if caller is None:
+                return error_ack(ApiError(ErrorCode.UNAUTHORIZED, "the socket is not signed in"))
+
+            async def call() -> Ack:
+                return await action(caller, parse(model, args))
+
+            async with caller.lock:
+                return await guarded(event, call)
+
+        self._sio.on(event, handler)
+
+    async def connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        """Accept a handshake with a valid access token; join the user's room and the rooms of
+        every conversation they belong to. Refusals: UNAUTHORIZED (no token), INVALID_TOKEN
+        (bad, expired, or its user is gone), INTERNAL (the server could not set it up)."""
+        user_id = authenticate(self._context.tokens, auth, environ)
+        try:
+            # Registered before reading the memberships: a membership added meanwhile finds
+            # this socket through the registry, one added earlier is in the read.
+            await self._registry.add(user_id, sid)
+            async with self._context.db.read() as session:
+                user = await session.get(models.User, user_id)
+                conversation_ids = await conversation_ids_of(session, user_id)
+            if user is None:
+                await self._registry.remove(user_id, sid)
+                raise refusal(ErrorCode.INVALID_TOKEN, "the token's user no longer exists")
+            await self._sio.enter_room(sid, user_room(user_id))
+            for conversation_id in conversation_ids:
+                await self._sio.enter_room(sid, conversation_room(conversation_id))
+        except sio_errors.ConnectionRefusedError:
+            raise
+        except Exception as exc:
+            log.exception("socket connect failed")
+            await self._forget(user_id, sid)
+            raise refusal(ErrorCode.INTERNAL, "the server could not accept the socket") from exc
+        self._callers[sid] = Caller(sid, user_id, user.display_name)
+        self._background(self._after_connect(sid, user_id, conversation_ids))
+
+    async def disconnect(self, sid: str, reason: str | None = None) -> None:
+        """Forget the socket: stop its typing indicators, update the user's presence."""
+        del reason
+        caller = self._callers.pop(sid, None)
+        if caller is None:
+            return
+        await self._typing.socket_closed(sid)
+        await self._forget(caller.user_id, sid)
+        await self._presence.changed(caller.user_id)
+
+    async def unknown_event(self, event: str, sid: str, *args: Any) -> Ack:
+        """Any event this server does not know is answered VALIDATION_ERROR."""
+        del sid, args
+        return error_ack(ApiError(ErrorCode.VALIDATION_ERROR, f"unknown event {event[:64]!r}"))
+
+    async def _forget(self, user_id: str, sid: str) -> None:
+        try:
+            await self._registry.remove(user_id, sid)
+        except Exception as exc:
+            log.warning("socket registry remove failed: %s", type(exc).__name__)
+
+    async def _after_connect(self, sid: str, user_id: str, conversation_ids: list[str]) -> None:
+        """Once the handshake is complete: announce the user, send the socket its contacts'
+        presence."""
+        manager = self._sio.manager
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CONNECTED_WAIT_SECONDS
+        while not manager.is_connected(sid, NAMESPACE):
+            if loop.time() > deadline or sid not in self._callers:
+                return
+            await asyncio.sleep(0.01)
+        await self._presence.changed(user_id)
+        await self._presence.send_snapshot(sid, user_id, conversation_ids)
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

@@ -1,0 +1,539 @@
+"""Socket.IO against the real server (SQLite, and PostgreSQL + Redis): handshake auth, every
+client event's ack and refusals, delivery to every member's sockets, typing and presence."""
+
+import asyncio
+import itertools
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import socketio
+
+from server.services.tokens import TokenService
+from tests.conftest import start_server
+from tests.support.api import Account, register
+from tests.support.live_server import LiveServer
+
+WAIT = 10.0
+"""Upper bound for anything the server should deliver (never a sleep)."""
+
+Match = Callable[[Any], bool]
+
+
+class Sock:
+    """An ``AsyncClient`` that records every server event for bounded waits."""
+
+    def __init__(self) -> None:
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.events: defaultdict[str, list[tuple[float, Any]]] = defaultdict(list)
+        self.refusal: Any = None
+        self._changed = asyncio.Condition()
+        self.sio.on("*", self._record)
+        self.sio.on("connect_error", self._refused)
+
+    async def _record(self, event: str, data: Any = None) -> None:
+        async with self._changed:
+            self.events[event].append((time.monotonic(), data))
+            self._changed.notify_all()
+
+    async def _refused(self, data: Any = None) -> None:
+        self.refusal = data
+
+    def received(self, event: str, match: Match = lambda _d: True) -> list[Any]:
+        """Payloads of ``event`` received so far that ``match``."""
+        return [data for _at, data in self.events[event] if match(data)]
+
+    async def wait(self, event: str, match: Match = lambda _d: True, count: int = 1) -> Any:
+        """The ``count``-th payload of ``event`` matching ``match`` (waiting up to ``WAIT``)."""
+
+        async def nth() -> Any:
+            async with self._changed:
+                while True:
+                    found = self.received(event, match)
+                    if len(found) >= count:
+                        return found[count - 1]
+                    await self._changed.wait()
+
+        return await asyncio.wait_for(nth(), WAIT)
+
+    async def call(self, event: str, *args: Any) -> Any:
+        """Emit with an ack and return the ack."""
+        data: Any = args[0] if len(args) == 1 else (tuple(args) if args else None)
+        return await self.sio.call(event, data, timeout=WAIT)
+
+    async def close(self) -> None:
+        """Disconnect."""
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+@asynccontextmanager
+async def connected(
+    server: LiveServer, account: Account | None, **kwargs: Any
+) -> AsyncIterator[Sock]:
+    """A socket signed in as ``account`` (``auth`` / ``headers`` can be overridden)."""
+    sock = Sock()
+    if account is not None and "auth" not in kwargs and "headers" not in kwargs:
+        kwargs["auth"] = {"token": account.access_token}
+    await sock.sio.connect(server.url, transports=["websocket"], wait_timeout=WAIT, **kwargs)
+    try:
+        yield sock
+    finally:
+        await sock.close()
+
+
+async def refused(server: LiveServer, **kwargs: Any) -> Any:
+    """Try to connect; return what ``connect_error`` received."""
+    sock = Sock()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await sock.sio.connect(server.url, transports=["websocket"], wait_timeout=WAIT, **kwargs)
+    await sock.close()
+    return sock.refusal
+
+
+def error_code(ack: Any) -> str:
+    """The code of an error ack (fails the test on a success ack)."""
+    assert isinstance(ack, dict) and "error" in ack, ack
+    assert set(ack["error"]) >= {"code", "message"}, ack
+    return str(ack["error"]["code"])
+
+
+def send_payload(conversation_id: str, text: Any = "hello", **extra: Any) -> dict[str, Any]:
+    """A ``send_message`` payload with a fresh client id."""
+    return {
+        "conversationId": conversation_id,
+        "text": text,
+        "clientId": uuid.uuid4().hex,
+        **extra,
+    }
+
+
+@pytest.fixture
+def trio(live_server: LiveServer) -> tuple[Account, Account, Account, str]:
+    """alice and bob with a direct chat, and carol (a stranger to it)."""
+    alice, bob, carol = (register(live_server.url) for _ in range(3))
+    return alice, bob, carol, alice.direct_with(bob)
+
+
+# --- handshake -------------------------------------------------------------------------------
+
+
+async def test_missing_token_is_refused_unauthorized(live_server: LiveServer) -> None:
+    attempts: list[dict[str, Any]] = [{}, {"auth": {}}, {"auth": {"token": ""}}]
+    for kwargs in attempts:
+        refusal = await refused(live_server, **kwargs)
+        assert refusal["message"] == "UNAUTHORIZED"
+        assert refusal["data"]["code"] == "UNAUTHORIZED"
+
+
+async def test_bad_or_expired_token_is_refused_invalid_token(live_server: LiveServer) -> None:
+    account = register(live_server.url)
+    secret = (live_server.data_dir / "secret.key").read_text().strip()
+    expired = TokenService(secret, access_ttl=-60, refresh_ttl=60).issue_access(account.user_id)
+    forged = TokenService("not-the-servers-key-" * 3, 900, 60).issue_access(account.user_id)
+    for token in ("garbage", expired, forged, account.refresh_token):
+        refusal = await refused(live_server, auth={"token": token})
+        assert refusal["message"] == "INVALID_TOKEN", token
+        assert refusal["data"]["code"] == "INVALID_TOKEN"
+    refusal = await refused(live_server, headers={"Authorization": "Bearer garbage"})
+    assert refusal["message"] == "INVALID_TOKEN"
+
+
+async def test_bearer_header_is_accepted(live_server: LiveServer) -> None:
+    account = register(live_server.url)
+    headers = {"Authorization": f"Bearer {account.access_token}"}
+    async with connected(live_server, None, headers=headers) as sock:
+        assert sock.sio.connected
+
+
+# --- payload validation ----------------------------------------------------------------------
+
+CLIENT_EVENTS = [
+    "send_message",
+    "edit_message",
+    "delete_message",
+    "add_reaction",
+    "remove_reaction",
+    "typing_start",
+    "typing_stop",
+    "mark_read",
+    "message_delivered",
+    "forward_message",
+    "set_presence",
+]
+
+
+async def test_malformed_payloads_are_answered_validation_error(
+    live_server: LiveServer, trio: tuple[Account, Account, Account, str]
+) -> None:
+    alice, _bob, _carol, conversation_id = trio
+    async with connected(live_server, alice) as sock:
+        for event in CLIENT_EVENTS:
+            for bad in ("text", 42, ["a", "b"], None, {}, {"unexpected": 1}):
+                ack = await sock.call(event, bad)
+                assert error_code(ack) == "VALIDATION_ERROR", (event, bad, ack)
+            ack = await sock.call(event, {"a": 1}, {"b": 2})
+            assert error_code(ack) == "VALIDATION_ERROR", (event, "two arguments")
+        bad_sends = [
+            send_payload(conversation_id, text=""),
+            send_payload(conversation_id, text="x" * 4001),
+            send_payload(conversation_id, text=123),
+            send_payload(conversation_id, extra_field=True),
+            send_payload("../../etc/passwd"),
+            {"conversationId": conversation_id, "text": "no client id"},
+        ]
+        for payload in bad_sends:
+            assert error_code(await sock.call("send_message", payload)) == "VALIDATION_ERROR"
+        ack = await sock.call("forward_message", {"messageIds": [], "targetConversationIds": []})
+        assert error_code(ack) == "VALIDATION_ERROR"
+        ack = await sock.call("set_presence", {"status": "offline"})
+        assert error_code(ack) == "VALIDATION_ERROR"
+        assert error_code(await sock.call("no_such_event", {})) == "VALIDATION_ERROR"
+        # the connection survived all of it
+        ack = await sock.call("send_message", send_payload(conversation_id))
+        assert ack["conversationId"] == conversation_id
+        assert sock.sio.connected
+
+
+# --- messages --------------------------------------------------------------------------------
+
+
+async def test_send_reaches_members_and_the_senders_other_device(
+    live_server: LiveServer, trio: tuple[Account, Account, Account, str]
+) -> None:
+    alice, bob, carol, conversation_id = trio
+    async with (
+        connected(live_server, alice) as phone,
+        connected(live_server, alice) as laptop,
+        connected(live_server, bob) as bob_sock,
+        connected(live_server, carol) as carol_sock,
+    ):
+        payload = send_payload(conversation_id, text="hi <b>bob</b>")
+        ack = await phone.call("send_message", payload)
+        assert "error" not in ack, ack
+        assert ack["conversationId"] == conversation_id
+        assert ack["senderId"] == alice.user_id
+        assert ack["clientId"] == payload["clientId"]
+        assert ack["text"] == "hi bob"
+        assert isinstance(ack["seq"], int) and ack["createdAt"]
+
+        def same(data: Any) -> bool:
+            return bool(data["id"] == ack["id"])
+
+        for sock in (bob_sock, laptop, phone):
+            event = await sock.wait("message_new", same)
+            assert isinstance(event["eventId"], int) and event["eventId"] > 0
+            assert event["text"] == "hi bob"
+            assert event["senderId"] == alice.user_id
+
+        again = await phone.call("send_message", payload)
+        assert again["id"] == ack["id"] and again["seq"] == ack["seq"]
+        # carol is in no room of this conversation: a round trip of hers proves nothing came
+        other = carol.direct_with(register(live_server.url))
+        await carol_sock.call("typing_stop", {"conversationId": other})
+        assert carol_sock.received("message_new") == []
+        assert len(bob_sock.received("message_new", same)) == 1
+
+
+async def test_send_refusals(
+    live_server: LiveServer, trio: tuple[Account, Account, Account, str]
+) -> None:
+    _alice, _bob, carol, conversation_id = trio
+    async with connected(live_server, carol) as sock:
+        ack = await sock.call("send_message", send_payload(conversation_id))
+        assert error_code(ack) == "NOT_A_MEMBER"
+        ack = await sock.call("send_message", send_payload(uuid.uuid4().hex))
+        assert error_code(ack) == "NOT_FOUND"
+
+
+async def test_socket_joins_a_conversation_created_after_it_connected(
+    live_server: LiveServer,
+) -> None:
+    alice, bob = register(live_server.url), register(live_server.url)
+    async with connected(live_server, alice) as sock:
+        conversation_id = bob.direct_with(alice)
+        response = bob.send(conversation_id, "first words")
+        assert response.status_code == 201, response.text
+        event = await sock.wait("message_new", lambda d: d["conversationId"] == conversation_id)
+        assert event["text"] == "first words"
+
+
+async def test_edit_message(
+    live_server: LiveServer, trio: tuple[Account, Account, Account, str]
+) -> None:
+    alice, bob, carol, conversation_id = trio
+    async with (
+        connected(live_server, alice) as alice_sock,
+        connected(live_server, bob) as bob_sock,
+        connected(live_server, carol) as carol_sock,
+    ):
+        sent = await alice_sock.call("send_message", send_payload(conversation_id, "frist"))
+        ack = await alice_sock.call("edit_message", {"messageId": sent["id"], "text": "first"})
+        assert ack["id"] == sent["id"] and ack["text"] == "first" and ack["editedAt"]
+        event = await bob_sock.wait("message_edited", lambda d: d["id"] == sent["id"])
+        assert event["text"] == "first" and event["eventId"] > 0
+
+        wrong = await bob_sock.call("edit_message", {"messageId": sent["id"], "text": "mine"})
+        assert error_code(wrong) == "FORBIDDEN"
+        outsider = await carol_sock.call("edit_message", {"messageId": sent["id"], "text": "x"})
+        assert error_code(outsider) == "NOT_FOUND"
+        empty = await alice_sock.call("edit_message", {"messageId": sent["id"], "text": ""})
+        assert error_code(empty) == "VALIDATION_ERROR"
+
+
+async def test_delete_message(
+    live_server: LiveServer, trio: tuple[Account, Account, Account, str]
+) -> None:
+    alice, bob, carol, conversation_id = trio
+    async with (
+        connected(live_server, alice) as alice_sock,
+        connected(live_server, bob) as bob_sock,
+        connected(live_server, carol) as carol_sock,
+    ):
+        sent = await alice_sock.call("send_message", send_payload(conversation_id))
+        target = {"messageId": sent["id"], "conversationId": conversation_id}
+        assert error_code(await bob_sock.call("delete_message", target)) == "FORBIDDEN"
+        assert error_code(await carol_sock.call("delete_message", target)) == "NOT_FOUND"
+        elsewhere = {"messageId": sent["id"], "conversationId": uuid.uuid4().hex}
+        assert error_code(await alice_sock.call("delete_message", elsewhere)) == "NOT_FOUND"
+
+        assert await alice_sock.call("delete_message", target) == {"ok": True}
+        event = await bob_sock.wait("message_deleted", lambda d: d["messageId"] == sent["id"])
+        assert event["conversationId"] == conversation_id
+        assert event["deletedBy"] == alice.user_id and event["eventId"] > 0
+        assert await alice_sock.call("delete_message", {"messageId": sent["id"]}) == {"ok": True}
+
+
+async def test_reactions(
+    live_server: LiveServer, trio: tuple[Account, Account, Account, str]
+) -> None:
+    alice, bob, carol, conversation_id = trio
+    async with (
+        connected(live_server, alice) as alice_sock,
+        connected(live_server, bob) as bob_sock,
+        connected(live_server, carol) as carol_sock,
+    ):
+        sent = await alice_sock.call("send_message", send_payload(conversation_id))
+        like = {"messageId": sent["id"], "emoji": "👍"}
+        ack = await bob_sock.call("add_reaction", like)
+        assert ack == {
+            "reactions": [
+                {"emoji": "👍", "count": 1, "reactedByMe": True, "userIds": [bob.user_id]}
+            ]
+        }
+        assert await bob_sock.call("add_reaction", like) == ack
+        event = await alice_sock.wait("reaction_added", lambda d: d["messageId"] == sent["id"])
+        assert event["userId"] == bob.user_id and event["emoji"] == "👍"
+        assert event["reactions"][0]["count"] == 1 and event["eventId"] > 0
+
+        assert error_code(await carol_sock.call("add_reaction", like)) == "NOT_FOUND"
+        bad = {"messageId": sent["id"], "emoji": "🦄🦄"}
+        assert error_code(await bob_sock.call("add_reaction", bad)) == "VALIDATION_ERROR"
+
+        assert await bob_sock.call("remove_reaction", like) == {"reactions": []}
+        removed = await alice_sock.wait("reaction_removed", lambda d: d["messageId"] == sent["id"])
+        assert removed["reactions"] == [] and removed["userId"] == bob.user_id
+        assert error_code(await carol_sock.call("remove_reaction", like)) == "NOT_FOUND"
+
+
+async def test_receipts(
+    live_server: LiveServer, trio: tuple[Account, Account, Account, str]
+) -> None:
+    alice, bob, carol, conversation_id = trio
+    async with (
+        connected(live_server, alice) as alice_sock,
+        connected(live_server, bob) as bob_sock,
+        connected(live_server, carol) as carol_sock,
+    ):
+        sent = await alice_sock.call("send_message", send_payload(conversation_id))
+        receipt = {"conversationId": conversation_id, "messageId": sent["id"]}
+        assert await bob_sock.call("message_delivered", receipt) == {"ok": True}
+        delivered = await alice_sock.wait("message_delivered", lambda d: d["userId"] == bob.user_id)
+        assert delivered["seq"] == sent["seq"] and delivered["eventId"] > 0
+        assert await bob_sock.call("mark_read", receipt) == {"ok": True}
+        read = await alice_sock.wait("message_read", lambda d: d["userId"] == bob.user_id)
+        assert read["messageId"] == sent["id"] and read["seq"] == sent["seq"]
+
+        assert error_code(await carol_sock.call("mark_read", receipt)) == "NOT_A_MEMBER"
+        assert error_code(await carol_sock.call("message_delivered", receipt)) == "NOT_A_MEMBER"
+        unknown = {"conversationId": conversation_id, "messageId": uuid.uuid4().hex}
+        assert error_code(await bob_sock.call("mark_read", unknown)) == "NOT_FOUND"
+
+
+async def test_forward_message(
+    live_server: LiveServer, trio: tuple[Account, Account, Account, str]
+) -> None:
+    alice, _bob, carol, conversation_id = trio
+    with_carol = alice.direct_with(carol)
+    async with (
+        connected(live_server, alice) as alice_sock,
+        connected(live_server, carol) as carol_sock,
+    ):
+        sent = await alice_sock.call("send_message", send_payload(conversation_id, "pass it on"))
+        body = {"messageIds": [sent["id"]], "targetConversationIds": [with_carol]}
+        ack = await alice_sock.call("forward_message", body)
+        assert [m["conversationId"] for m in ack["messages"]] == [with_carol]
+        copy = ack["messages"][0]
+        assert copy["text"] == "pass it on" and copy["forwardedFrom"]["senderName"]
+        event = await carol_sock.wait("message_new", lambda d: d["id"] == copy["id"])
+        assert event["eventId"] > 0
+
+        steal = {"messageIds": [sent["id"]], "targetConversationIds": [with_carol]}
+        assert error_code(await carol_sock.call("forward_message", steal)) == "NOT_FOUND"
+        outside = {"messageIds": [sent["id"]], "targetConversationIds": [uuid.uuid4().hex]}
+        assert error_code(await alice_sock.call("forward_message", outside)) in (
+            "NOT_FOUND",
+            "NOT_A_MEMBER",
+        )
+
+
+async def test_blocked_pairs_cannot_send_or_react_either_way(
+    live_server: LiveServer, trio: tuple[Account, Account, Account, str]
+) -> None:
+    alice, bob, _carol, conversation_id = trio
+    async with (
+        connected(live_server, alice) as alice_sock,
+        connected(live_server, bob) as bob_sock,
+    ):
+        sent = await bob_sock.call("send_message", send_payload(conversation_id))
+        response = alice.post(f"/users/{bob.user_id}/block")
+        assert response.status_code in (200, 201, 204), response.text
+        for sock in (alice_sock, bob_sock):
+            ack = await sock.call("send_message", send_payload(conversation_id))
+            assert error_code(ack) == "BLOCKED"
+        like = {"messageId": sent["id"], "emoji": "👍"}
+        assert error_code(await alice_sock.call("add_reaction", like)) == "BLOCKED"
+        assert error_code(await bob_sock.call("add_reaction", like)) == "BLOCKED"
+
+
+# --- typing ----------------------------------------------------------------------------------
+
+
+async def test_typing_indicator_start_stop_and_expiry(
+    live_server: LiveServer, trio: tuple[Account, Account, Account, str]
+) -> None:
+    alice, bob, carol, conversation_id = trio
+    async with (
+        connected(live_server, alice) as alice_sock,
+        connected(live_server, alice) as alice_laptop,
+        connected(live_server, bob) as bob_sock,
+        connected(live_server, carol) as carol_sock,
+    ):
+        typing = {"conversationId": conversation_id}
+        assert await alice_sock.call("typing_start", typing) == {"ok": True}
+        started = await bob_sock.wait("typing_indicator", lambda d: d["isTyping"])
+        assert started == {
+            "conversationId": conversation_id,
+            "userId": alice.user_id,
+            "displayName": alice.username.title(),
+            "isTyping": True,
+            "ttl": 3.0,
+        }
+        assert await alice_sock.call("typing_stop", typing) == {"ok": True}
+        await bob_sock.wait("typing_indicator", lambda d: not d["isTyping"])
+
+        # not renewed: the server ends it after the ttl
+        assert await alice_sock.call("typing_start", typing) == {"ok": True}
+        await bob_sock.wait("typing_indicator", lambda d: d["isTyping"], count=2)
+        await bob_sock.wait("typing_indicator", lambda d: not d["isTyping"], count=2)
+        # the typist's own devices never get it (a round trip flushes anything queued to them)
+        await alice_laptop.call("typing_stop", typing)
+        await alice_sock.call("typing_stop", typing)
+        assert alice_laptop.received("typing_indicator") == []
+        assert alice_sock.received("typing_indicator") == []
+
+        refusal = await carol_sock.call("typing_start", typing)
+        assert error_code(refusal) == "NOT_A_MEMBER"
+        assert error_code(await carol_sock.call("typing_stop", typing)) == "NOT_A_MEMBER"
+
+
+async def test_typing_ends_when_the_socket_closes(
+    live_server: LiveServer, trio: tuple[Account, Account, Account, str]
+) -> None:
+    alice, bob, _carol, conversation_id = trio
+    async with connected(live_server, bob) as bob_sock:
+        async with connected(live_server, alice) as alice_sock:
+            await alice_sock.call("typing_start", {"conversationId": conversation_id})
+            await bob_sock.wait("typing_indicator", lambda d: d["isTyping"])
+        stopped = await bob_sock.wait("typing_indicator", lambda d: not d["isTyping"])
+        assert stopped["userId"] == alice.user_id
+
+
+# --- presence --------------------------------------------------------------------------------
+
+
+def presence_of(user: Account, status: str) -> Match:
+    """Matches a ``presence_update`` of ``user`` with ``status``."""
+    return lambda d: d["userId"] == user.user_id and d["status"] == status
+
+
+async def test_presence_online_away_offline_throttled(
+    live_server: LiveServer, trio: tuple[Account, Account, Account, str]
+) -> None:
+    alice, bob, carol, _conversation_id = trio
+    async with connected(live_server, bob) as bob_sock, connected(live_server, carol) as carol_sock:
+        async with connected(live_server, alice) as alice_sock:
+            await bob_sock.wait("presence_update", presence_of(alice, "online"))
+            async with connected(live_server, bob) as bob_tablet:
+                # a socket starts with its contacts' presence
+                await bob_tablet.wait("presence_update", presence_of(alice, "online"))
+            assert await alice_sock.call("set_presence", {"status": "away"}) == {"ok": True}
+            await bob_sock.wait("presence_update", presence_of(alice, "away"))
+            async with connected(live_server, alice):
+                # one online socket makes the user online again
+                await bob_sock.wait("presence_update", presence_of(alice, "online"), count=2)
+            await bob_sock.wait("presence_update", presence_of(alice, "away"), count=2)
+        offline = await bob_sock.wait("presence_update", presence_of(alice, "offline"))
+        assert offline["lastSeenAt"]
+        # carol shares no conversation with alice
+        assert carol_sock.received("presence_update", lambda d: d["userId"] == alice.user_id) == []
+
+    times = [at for at, d in bob_sock.events["presence_update"] if d["userId"] == alice.user_id]
+    assert all(later - earlier > 4.0 for earlier, later in itertools.pairwise(times))
+
+
+async def test_presence_flap_inside_the_window_sends_the_final_state_only(
+    live_server: LiveServer, trio: tuple[Account, Account, Account, str]
+) -> None:
+    alice, bob, _carol, _conversation_id = trio
+    async with connected(live_server, bob) as bob_sock:
+        async with connected(live_server, alice):
+            await bob_sock.wait("presence_update", presence_of(alice, "online"))
+        async with connected(live_server, alice):
+            pass
+        # offline -> online -> offline inside the window: the trailing emit sends "offline" once
+        await bob_sock.wait("presence_update", presence_of(alice, "offline"))
+        of_alice = bob_sock.received("presence_update", lambda d: d["userId"] == alice.user_id)
+        assert [d["status"] for d in of_alice] == ["online", "offline"]
+
+
+# --- rate limit ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def limited_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A server allowing 3 messages per minute per user."""
+    path: Path = tmp_path_factory.mktemp("limited")
+    yield from start_server(path, request.param, env={"OPENCHAT_MESSAGES_PER_MINUTE": "3"})
+
+
+async def test_rate_limit_answers_rate_limited_with_retry_after(
+    limited_server: LiveServer,
+) -> None:
+    alice, bob = register(limited_server.url), register(limited_server.url)
+    conversation_id = alice.direct_with(bob)
+    async with connected(limited_server, alice) as sock:
+        for _ in range(3):
+            ack = await sock.call("send_message", send_payload(conversation_id))
+            assert "error" not in ack, ack
+        ack = await sock.call("send_message", send_payload(conversation_id))
+        assert error_code(ack) == "RATE_LIMITED"
+        assert isinstance(ack["error"]["retryAfter"], int) and 1 <= ack["error"]["retryAfter"] <= 60
+        assert sock.sio.connected
