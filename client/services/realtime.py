@@ -16,14 +16,15 @@ online/connecting/offline, and run the catch-up hook (``/sync``) before live eve
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import socketio
 from pydantic import BaseModel
 
 from client.errors import AuthError, NetworkError, OpenChatError, TransientError, error_for
@@ -31,7 +32,16 @@ from client.services.api import ApiClient
 from protocol.errors import HTTP_STATUS, ErrorCode
 from protocol.events import ClientEvent
 
+if TYPE_CHECKING:
+    import socketio
+
 log = logging.getLogger(__name__)
+
+
+def _socketio() -> ModuleType:
+    """The ``socketio`` package, imported on first connect: its ``__init__`` also loads the
+    server side (seconds of start-up), which commands that never connect should not pay."""
+    return importlib.import_module("socketio")
 
 
 class ConnectionState(StrEnum):
@@ -212,7 +222,7 @@ class RealtimeClient:
 
         try:
             sio.emit(str(event), _wire(payload), callback=on_ack)
-        except socketio.exceptions.SocketIOError as exc:
+        except _socketio().exceptions.SocketIOError as exc:
             self._pending.discard(future)
             raise NetworkError(f"{event}: {exc}") from exc
         try:
@@ -230,7 +240,7 @@ class RealtimeClient:
             return False
         try:
             sio.emit(str(event), _wire(payload))
-        except socketio.exceptions.SocketIOError:
+        except _socketio().exceptions.SocketIOError:
             return False
         return True
 
@@ -271,7 +281,7 @@ class RealtimeClient:
                 transports=["websocket"],
                 wait_timeout=self._connect_timeout,
             )
-        except (socketio.exceptions.ConnectionError, OSError, ValueError):
+        except (_socketio().exceptions.ConnectionError, OSError, ValueError):
             code = refusal_code(refusals)
             if code in _TOKEN_REFUSALS:
                 try:
@@ -312,7 +322,7 @@ class RealtimeClient:
     def _new_socket(self, refusals: list[Any], dropped: asyncio.Event) -> socketio.Client:
         loop = self._loop
         assert loop is not None
-        sio = socketio.Client(reconnection=False, handle_sigint=False, logger=False)
+        sio = _socketio().Client(reconnection=False, handle_sigint=False, logger=False)
 
         def on_connect_error(*data: Any) -> None:
             refusals.extend(data)
