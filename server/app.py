@@ -13,7 +13,18 @@ from sqlalchemy import text
 
 from protocol.errors import ErrorBody
 from protocol.rest import API_PREFIX, HealthResponse
-from server.api import auth, conversations, messages, reactions, users
+from server.api import (
+    auth,
+    blocks,
+    conversations,
+    messages,
+    pins,
+    reactions,
+    reports,
+    search,
+    sync,
+    users,
+)
 from server.api import settings as conversation_settings
 from server.config import Settings
 from server.context import ServerContext
@@ -63,11 +74,16 @@ def _api_router() -> APIRouter:
     }
     router = APIRouter(prefix=API_PREFIX, responses=errors)
     router.include_router(auth.router)
+    router.include_router(blocks.router)
     router.include_router(users.router)
     router.include_router(conversations.router)
     router.include_router(conversation_settings.router)
     router.include_router(messages.router)
     router.include_router(reactions.router)
+    router.include_router(pins.router)
+    router.include_router(search.router)
+    router.include_router(sync.router)
+    router.include_router(reports.router)
     return router
 
 

@@ -2,7 +2,6 @@
 and the caller's settings (pinned first), one conversation, its members."""
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
@@ -20,7 +19,7 @@ from server.db import models
 from server.db.types import utcnow
 from server.errors import ApiError, not_found
 from server.services import access
-from server.services.cursors import decode_cursor, encode_cursor, invalid_cursor
+from server.services.cursors import cursor_time, decode_cursor, encode_cursor
 from server.services.serializers import message_record, settings_record
 from server.services.unit_of_work import UnitOfWork, conversation_room
 from server.services.users import user_record
@@ -124,12 +123,7 @@ def _sort_key(row: Any) -> list[str | int | float | None]:
 def _after(cursor: str) -> Any:
     """Rows after ``cursor`` in (pinned first, pin_rank, newest activity, id) order."""
     group, rank, updated, last_id = decode_cursor(cursor, (int, int, str, str))
-    try:
-        updated_at = datetime.fromisoformat(str(updated))
-    except ValueError as exc:
-        raise invalid_cursor() from exc
-    if updated_at.tzinfo is None:
-        raise invalid_cursor()
+    updated_at = cursor_time(updated)
     pin_group, pin_rank = _PIN_GROUP, _PIN_RANK
     return or_(
         pin_group > group,

@@ -4,6 +4,7 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
+from datetime import datetime
 
 from protocol.errors import ErrorCode
 from server.errors import ApiError
@@ -37,3 +38,14 @@ def decode_cursor(cursor: str, types: Sequence[type]) -> list[str | int | float 
 def invalid_cursor() -> ApiError:
     """400 for a cursor this server did not hand out."""
     return ApiError(ErrorCode.VALIDATION_ERROR, "invalid cursor")
+
+
+def cursor_time(value: str | int | float | None) -> datetime:
+    """A timezone-aware timestamp from a cursor; VALIDATION_ERROR (400) otherwise."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError as exc:
+        raise invalid_cursor() from exc
+    if moment.tzinfo is None:
+        raise invalid_cursor()
+    return moment
