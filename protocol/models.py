@@ -191,7 +191,3 @@ class SyncPage(Record):
     events: list[SyncEvent]
     next: int
     has_more: bool
-    head: int | None = None
-    """The newest event id in the whole log when this page was read. A client doing a full
-    resync (after 410) reads it first (``since`` beyond the head gives an empty page that still
-    carries it), reloads its conversations, then resumes ``/sync`` from it."""

@@ -62,9 +62,6 @@ SignedOutListener = Callable[[], Awaitable[None]]
 
 Query = Mapping[str, str | int | bool | None]
 
-SYNC_BEYOND_HEAD = 2**53 - 1
-"""A ``since`` later than any event id (the largest integer every JSON reader keeps exact)."""
-
 
 def _path(*parts: str) -> str:
     """Join path segments, percent-encoding each (ids and emojis never become path syntax)."""
@@ -458,18 +455,15 @@ class ApiClient:
         response = await self._call("GET", "/search/messages", params=params)
         return _parse_page(SearchHit, response)
 
-    async def sync(self, since: int, limit: int | None = None) -> SyncPage:
-        """``GET /sync?since=``: events after ``since``; ``SyncExpiredError`` on 410."""
+    async def sync(self, since: int | None, limit: int | None = None) -> SyncPage:
+        """``GET /sync?since=``: events after ``since``; ``SyncExpiredError`` on 410.
+        Without ``since``: no events, ``next`` is the newest event id (the log's head)."""
         response = await self._call("GET", "/sync", params={"since": since, "limit": limit})
         return _parse(SyncPage, response)
 
     async def sync_head(self) -> int:
-        """The newest event id of the server's log (``SyncPage.head`` of a page read from
-        beyond the end, which holds no events)."""
-        page = await self.sync(SYNC_BEYOND_HEAD, limit=1)
-        if page.head is None:
-            raise ServerUnavailableError("the server's /sync does not report the log head")
-        return page.head
+        """The newest event id of the server's log (where a full resync resumes)."""
+        return (await self.sync(None)).next
 
 
 def _query_value(value: str | int | bool) -> str:

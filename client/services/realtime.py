@@ -309,7 +309,7 @@ class RealtimeClient:
             await self._drop(sio)
         return True
 
-    async def _drop(self, sio: socketio.Client) -> None:
+    async def _drop(self, sio: "socketio.Client") -> None:
         """Forget ``sio`` (disconnecting it when still up) and fail the acks it owed."""
         self._live.clear()
         self._online.clear()
@@ -319,7 +319,7 @@ class RealtimeClient:
         if sio.connected:
             await asyncio.to_thread(sio.disconnect)
 
-    def _new_socket(self, refusals: list[Any], dropped: asyncio.Event) -> socketio.Client:
+    def _new_socket(self, refusals: list[Any], dropped: asyncio.Event) -> "socketio.Client":
         loop = self._loop
         assert loop is not None
         sio = _socketio().Client(reconnection=False, handle_sigint=False, logger=False)

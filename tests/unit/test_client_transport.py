@@ -9,7 +9,7 @@ import pytest
 
 from client.errors import NetworkError
 from client.offline.outbox_items import ActionKind, OutboxItem, OutboxState
-from client.services.api import SYNC_BEYOND_HEAD, ApiClient
+from client.services.api import ApiClient
 from client.services.transport import ServerTransport
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC).isoformat()
@@ -50,7 +50,7 @@ def make_transport(seen: list[httpx.Request]) -> ServerTransport:
             }
             return httpx.Response(201, json=message)
         if path == "/api/v1/sync":
-            return httpx.Response(200, json={"events": [], "next": 9, "has_more": False, "head": 9})
+            return httpx.Response(200, json={"events": [], "next": 9, "has_more": False})
         if path.endswith("/settings"):
             return httpx.Response(200, json={"conversation_id": "c1", "is_archived": True})
         return httpx.Response(204)
@@ -86,8 +86,8 @@ async def test_rest_fallback_for_each_kind() -> None:
         )
 
 
-async def test_sync_head_reads_beyond_the_end() -> None:
+async def test_sync_head_is_next_of_a_page_without_since() -> None:
     seen: list[httpx.Request] = []
     transport = make_transport(seen)
     assert await transport.sync_head() == 9
-    assert seen[0].url.params["since"] == str(SYNC_BEYOND_HEAD)
+    assert "since" not in seen[0].url.params
