@@ -59,14 +59,24 @@ WHERE c.is_archived = ?
 ORDER BY c.is_pinned DESC, c.pin_rank, c.last_activity_at DESC
 """
 
+SEARCH_CANDIDATES: Final = 500
+"""Search ranks the newest this-many matches (bm25 over every match of a common prefix in a
+million messages would take hundreds of milliseconds; recent matches are what a chat search
+is for)."""
+
 _SEARCH_SQL: Final = """
-SELECT m.*, c.title AS conversation_title,
-       snippet(messages_fts, 0, '[[', ']]', '…', 12) AS snippet, messages_fts.rank AS rank
-FROM messages_fts
-JOIN messages AS m ON m.local_id = messages_fts.rowid
+SELECT m.*, c.title AS conversation_title, hit.snippet AS snippet, hit.rank AS rank
+FROM (
+    SELECT messages_fts.rowid AS hit_id, messages_fts.rank AS rank,
+           snippet(messages_fts, 0, '[[', ']]', '…', 12) AS snippet
+    FROM messages_fts {conversation_join}
+    WHERE messages_fts MATCH :match {conversation_filter}
+    ORDER BY messages_fts.rowid DESC
+    LIMIT :candidates
+) AS hit
+JOIN messages AS m ON m.local_id = hit.hit_id
 LEFT JOIN conversations AS c ON c.id = m.conversation_id
-WHERE messages_fts MATCH :match {conversation_filter}
-ORDER BY messages_fts.rank
+ORDER BY hit.rank
 LIMIT :limit
 """
 
@@ -454,7 +464,8 @@ class Cache:
                     f"INSERT INTO messages({columns}) VALUES ({marks})", values
                 )
                 local_id = int(cursor.lastrowid or 0)
-                self._count_new_message(m, deleted)
+                if not deleted:
+                    self._adjust_unread(m.conversation_id, m.sender_id, m.seq, +1)
             else:
                 local_id = int(existing["local_id"])
                 was_sent = existing["status"] not in (
@@ -472,7 +483,7 @@ class Cache:
                     previous_text = old_text
                     self.add_edit(m.id, old_text, m.edited_at)
                 if deleted and not existing["deleted"]:
-                    self._uncount_message(m)
+                    self._adjust_unread(m.conversation_id, m.sender_id, m.seq, -1)
                 assignments = ", ".join(f"{name} = :{name}" for name in values)
                 self.db.execute(
                     f"UPDATE messages SET {assignments}, failure_code = NULL, "
@@ -495,22 +506,16 @@ class Cache:
                 return current.value
         return MessageStatus.SENT.value
 
-    def _count_new_message(self, m: Message, deleted: bool) -> None:
-        if m.sender_id == self.me or deleted:
+    def _adjust_unread(
+        self, conversation_id: str, sender_id: str, seq: int | None, delta: int
+    ) -> None:
+        """Raise or lower the badge for a message from someone else after the read position."""
+        if sender_id == self.me or seq is None:
             return
         self.db.execute(
-            "UPDATE conversations SET unread_count = unread_count + 1 "
+            "UPDATE conversations SET unread_count = max(0, unread_count + ?) "
             "WHERE id = ? AND last_read_seq < ?",
-            [m.conversation_id, m.seq],
-        )
-
-    def _uncount_message(self, m: Message) -> None:
-        if m.sender_id == self.me:
-            return
-        self.db.execute(
-            "UPDATE conversations SET unread_count = max(0, unread_count - 1) "
-            "WHERE id = ? AND last_read_seq < ?",
-            [m.conversation_id, m.seq],
+            [delta, conversation_id, seq],
         )
 
     def _refresh_last_message(self, conversation_id: str) -> None:
@@ -565,12 +570,7 @@ class Cache:
                 "UPDATE messages SET deleted = 1, text = NULL, deleted_at = ? WHERE local_id = ?",
                 [to_iso(deleted_at), local_id],
             )
-            if row["sender_id"] != self.me and row["seq"] is not None:
-                self.db.execute(
-                    "UPDATE conversations SET unread_count = max(0, unread_count - 1) "
-                    "WHERE id = ? AND last_read_seq < ?",
-                    [row["conversation_id"], row["seq"]],
-                )
+            self._adjust_unread(row["conversation_id"], row["sender_id"], row["seq"], -1)
 
     def remove_unsent(self, local_id: int) -> None:
         """Drop a pending or failed message the user discarded."""
@@ -669,15 +669,17 @@ class Cache:
         )
         if row is None or row["r"] is None:
             return
-        for status, upto, before in (
-            (MessageStatus.READ, row["r"], ("sent", "delivered")),
-            (MessageStatus.DELIVERED, row["d"], ("sent", "sent")),
-        ):
-            self.db.execute(
-                """UPDATE messages SET status = ? WHERE conversation_id = ? AND sender_id = ?
-                AND position <= ? AND status IN ('sent', 'delivered') AND status IN (?, ?)""",
-                [status.value, conversation_id, self.me, upto, *before],
-            )
+        # "status IN ('sent', 'delivered')" lets both updates use the messages_unconfirmed index
+        self.db.execute(
+            """UPDATE messages SET status = 'read' WHERE conversation_id = ? AND sender_id = ?
+            AND position <= ? AND status IN ('sent', 'delivered')""",
+            [conversation_id, self.me, row["r"]],
+        )
+        self.db.execute(
+            """UPDATE messages SET status = 'delivered' WHERE conversation_id = ? AND sender_id = ?
+            AND position <= ? AND status IN ('sent', 'delivered') AND status = 'sent'""",
+            [conversation_id, self.me, row["d"]],
+        )
 
     def mark_read_up_to(self, conversation_id: str, seq: int) -> bool:
         """Move the caller's read position forward to ``seq`` and recount the badge; False when
@@ -823,17 +825,20 @@ class Cache:
     def search(
         self, text: str, conversation_id: str | None = None, limit: int = 30
     ) -> list[SearchResult]:
-        """Full-text search of cached messages: every word as a prefix, best matches first,
-        with ``[[highlighted]]`` snippets; deleted messages are never found."""
+        """Full-text search of cached messages: every word as a prefix; the newest
+        ``SEARCH_CANDIDATES`` matches ranked by bm25, best first, with ``[[highlighted]]``
+        snippets; deleted messages are never found."""
         match = fts_query(text)
         if match is None:
             return []
-        params: dict[str, Any] = {"match": match, "limit": limit}
-        conversation_filter = ""
+        params: dict[str, Any] = {"match": match, "limit": limit, "candidates": SEARCH_CANDIDATES}
+        join = where = ""
         if conversation_id is not None:
-            conversation_filter = "AND m.conversation_id = :conversation_id"
+            join = "JOIN messages AS fm ON fm.local_id = messages_fts.rowid"
+            where = "AND fm.conversation_id = :conversation_id"
             params["conversation_id"] = conversation_id
-        rows = self.db.query(_SEARCH_SQL.format(conversation_filter=conversation_filter), params)
+        sql = _SEARCH_SQL.format(conversation_join=join, conversation_filter=where)
+        rows = self.db.query(sql, params)
         return [
             SearchResult(
                 message=CachedMessage.from_row(r, self.me),

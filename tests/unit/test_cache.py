@@ -234,3 +234,14 @@ def test_screen_queries_use_an_index_without_sorting(cache: Cache, sql: str, ind
     plan = " ".join(str(r[-1]) for r in cache.db.execute("EXPLAIN QUERY PLAN " + sql))
     assert index in plan
     assert "TEMP B-TREE" not in plan
+
+
+def test_search_ranks_only_the_newest_candidates(
+    cache: Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("client.offline.cache.SEARCH_CANDIDATES", 3)
+    for seq in range(1, 11):
+        cache.store_message(message(seq, text=f"alpha {'alpha ' * (10 - seq)}"))
+    hits = cache.search("alpha")
+    assert sorted(h.message.seq for h in hits) == [8, 9, 10]
+    assert hits[0].message.seq == 8  # most matches ranks first among the candidates

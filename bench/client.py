@@ -1,0 +1,282 @@
+"""Client-core benchmarks: cache reads, local search, outbox drain, cold start. Prints figures.
+
+Run from the repository root: ``uv run python -m bench.client`` (add ``--million`` for the search
+over 1,000,000 cached messages, which takes a few minutes to generate). ``--mode fake`` drains the
+outbox into an in-process fake server; other modes plug a real transport into ``TRANSPORTS``.
+
+Targets (issue 3): first page and search p95 < 20 ms at 100,000 messages; drain >= 300 msg/s;
+cold start to a ready chat list of 500 conversations < 300 ms.
+"""
+
+import argparse
+import asyncio
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from client.actions import Actions
+from client.offline.cache import Cache
+from client.offline.outbox import Outbox, OutboxWorker
+from client.offline.outbox_items import OutboxItem
+from client.offline.transport import Transport
+from client.store import Store
+from protocol.models import Conversation, ConversationType, Message
+from protocol.socket import SendMessagePayload
+
+ME = "bench-me"
+PEER = "bench-peer"
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+_SYLLABLES = (
+    "ka",
+    "lo",
+    "mi",
+    "ne",
+    "ru",
+    "sa",
+    "to",
+    "vi",
+    "ze",
+    "po",
+    "qua",
+    "dri",
+    "ben",
+    "fal",
+)
+
+
+def vocabulary(size: int, rng: random.Random) -> list[str]:
+    """``size`` distinct made-up words of 2-4 syllables."""
+    words: set[str] = set()
+    while len(words) < size:
+        words.add("".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4))))
+    return sorted(words)
+
+
+def percentiles(samples_ms: Sequence[float]) -> tuple[float, float]:
+    """p50 and p95 of ``samples_ms``."""
+    ordered = sorted(samples_ms)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    """Milliseconds each of ``repeat`` calls of ``fn`` took."""
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def conversation(conversation_id: str, minutes: int) -> Conversation:
+    """A direct conversation updated ``minutes`` after T0."""
+    return Conversation(
+        id=conversation_id,
+        type=ConversationType.DIRECT,
+        title=f"Chat {conversation_id}",
+        created_at=T0,
+        updated_at=T0 + timedelta(minutes=minutes),
+    )
+
+
+def fill(cache: Cache, conversation_id: str, count: int, words: list[str], seed: int) -> None:
+    """Bulk-insert ``count`` received messages (FTS triggers included) in one transaction."""
+    rng = random.Random(seed)
+    rows = []
+    for seq in range(1, count + 1):
+        text = " ".join(rng.choices(words, k=rng.randint(6, 14)))
+        created = (T0 + timedelta(seconds=seq)).isoformat()
+        rows.append((f"{conversation_id}-{seq}", conversation_id, PEER, seq, seq, text, created))
+    with cache.transaction():
+        cache.db.conn.executemany(
+            """INSERT INTO messages(id, conversation_id, sender_id, seq, position, text, status,
+                created_at) VALUES (?, ?, ?, ?, ?, ?, 'received', ?)""",
+            rows,
+        )
+        cache.db.execute(
+            "UPDATE conversations SET last_seq = ?, last_read_seq = ? WHERE id = ?",
+            [count, count, conversation_id],
+        )
+
+
+def search_queries(words: list[str], rng: random.Random, n: int) -> list[str]:
+    """A mix of whole words, 3-letter prefixes and two-word queries."""
+    queries = []
+    for i in range(n):
+        kind = i % 3
+        if kind == 0:
+            queries.append(rng.choice(words))
+        elif kind == 1:
+            queries.append(rng.choice(words)[:3])
+        else:
+            queries.append(f"{rng.choice(words)} {rng.choice(words)[:4]}")
+    return queries
+
+
+def bench_history_and_search(size: int, repeat: int, with_page: bool) -> None:
+    """Generate ``size`` messages in one conversation; time the first page and search."""
+    rng = random.Random(size)
+    words = vocabulary(5000, rng)
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Cache.open(Path(tmp), ME)
+        cache.upsert_conversation(conversation("big", 0))
+        start = time.perf_counter()
+        fill(cache, "big", size, words, seed=size)
+        print(f"generated {size:,} messages in {time.perf_counter() - start:.1f} s")
+        if with_page:
+            first = timed(lambda: cache.messages_before("big", None, 50), repeat)
+            p50, p95 = percentiles(first)
+            print(f"first page (50 of {size:,}): p50 {p50:.2f} ms  p95 {p95:.2f} ms")
+            older = cache.messages_before("big", None, 50)[0].position
+            paged = timed(lambda: cache.messages_before("big", older, 50), repeat)
+            p50, p95 = percentiles(paged)
+            print(f"older page (keyset):          p50 {p50:.2f} ms  p95 {p95:.2f} ms")
+        queries = search_queries(words, rng, repeat)
+        hits: list[int] = []
+        samples = []
+        for query in queries:
+            begin = time.perf_counter()
+            hits.append(len(cache.search(query, limit=30)))
+            samples.append((time.perf_counter() - begin) * 1000)
+        p50, p95 = percentiles(samples)
+        print(
+            f"search over {size:,}: p50 {p50:.2f} ms  p95 {p95:.2f} ms "
+            f"({len(queries)} queries, {statistics.mean(hits):.0f} hits on average, limit 30)"
+        )
+        cache.close()
+
+
+class FakeServer:
+    """In-process stand-in for the server: acknowledges each send with a stored message."""
+
+    def __init__(self) -> None:
+        self.seq: dict[str, int] = {}
+
+    async def perform(self, item: OutboxItem) -> Sequence[Message]:
+        """Answer a send like the server's ack (other actions answer nothing)."""
+        await asyncio.sleep(0)
+        request = item.request()
+        if not isinstance(request, SendMessagePayload):
+            return []
+        seq = self.seq[request.conversation_id] = self.seq.get(request.conversation_id, 0) + 1
+        return [
+            Message(
+                id=f"srv-{request.client_id}",
+                conversation_id=request.conversation_id,
+                sender_id=ME,
+                seq=seq,
+                text=request.text,
+                client_id=request.client_id,
+                created_at=datetime.now(UTC),
+            )
+        ]
+
+
+TRANSPORTS: dict[str, Callable[[], Transport]] = {"fake": FakeServer}
+"""Outbox transports by ``--mode``."""
+
+
+async def bench_drain(count: int, mode: str) -> None:
+    """Queue ``count`` messages offline through the actions, then time draining them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Cache.open(Path(tmp), ME)
+        for i in range(10):
+            cache.upsert_conversation(conversation(f"c{i}", i))
+        outbox = Outbox(cache)
+        actions = Actions(cache, outbox, Store(cache, outbox, defer=lambda flush: None))
+        start = time.perf_counter()
+        for i in range(count):
+            actions.send_text(f"c{i % 10}", f"queued while offline {i}")
+        queued = time.perf_counter() - start
+        print(f"queue {count:,} sends offline: {count / queued:,.0f} actions/s")
+        worker = OutboxWorker(outbox, TRANSPORTS[mode]())
+        worker.set_online(True)
+        start = time.perf_counter()
+        report = await worker.drain()
+        elapsed = time.perf_counter() - start
+        assert report.done == count, report
+        print(
+            f"outbox drain ({mode}): {count:,} messages in {elapsed:.2f} s = "
+            f"{count / elapsed:,.0f} msg/s"
+        )
+        cache.close()
+
+
+_COLD_START = """
+import sys, time
+start = time.perf_counter()
+from pathlib import Path
+from client.offline.cache import Cache
+from client.store import Store
+imported = time.perf_counter()
+cache = Cache.open(Path(sys.argv[1]), sys.argv[2])
+rows = Store(cache).load_chat_list()
+assert len(rows) == int(sys.argv[3]), len(rows)
+done = time.perf_counter()
+print((imported - start) * 1000, (done - imported) * 1000)
+"""
+
+
+def bench_cold_start(conversations: int, per_conversation: int, runs: int) -> None:
+    """Time a fresh process from importing the client core to a ready chat list."""
+    rng = random.Random(3)
+    words = vocabulary(2000, rng)
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Cache.open(Path(tmp), ME)
+        for i in range(conversations):
+            cache.upsert_conversation(conversation(f"c{i:03d}", i))
+            fill(cache, f"c{i:03d}", per_conversation, words, seed=i)
+            cache.store_message(
+                Message(
+                    id=f"last-{i}",
+                    conversation_id=f"c{i:03d}",
+                    sender_id=PEER,
+                    seq=per_conversation + 1,
+                    text="the latest message",
+                    created_at=T0 + timedelta(days=1, minutes=i),
+                )
+            )
+        cache.close()
+        imports, opens = [], []
+        for _ in range(runs):
+            out = subprocess.run(
+                [sys.executable, "-c", _COLD_START, tmp, ME, str(conversations)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.split()
+            imports.append(float(out[0]))
+            opens.append(float(out[1]))
+        total = [a + b for a, b in zip(imports, opens, strict=True)]
+        print(
+            f"cold start, {conversations} conversations ({conversations * per_conversation:,} "
+            f"messages cached): open + chat list {statistics.median(opens):.1f} ms, "
+            f"with imports {statistics.median(total):.1f} ms (median of {runs} processes)"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse options and run the benchmarks."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--mode", choices=sorted(TRANSPORTS), default="fake")
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--million", action="store_true", help="also search 1,000,000 messages")
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--outbox", type=int, default=1000)
+    parser.add_argument("--conversations", type=int, default=500)
+    args = parser.parse_args(argv)
+    bench_history_and_search(args.messages, args.queries, with_page=True)
+    if args.million:
+        bench_history_and_search(1_000_000, args.queries, with_page=False)
+    asyncio.run(bench_drain(args.outbox, args.mode))
+    bench_cold_start(args.conversations, 20, runs=5)
+
+
+if __name__ == "__main__":
+    main()
