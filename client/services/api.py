@@ -62,6 +62,10 @@ SignedOutListener = Callable[[], Awaitable[None]]
 
 Query = Mapping[str, str | int | bool | None]
 
+KEEPALIVE_EXPIRY = 2.0
+"""Seconds an idle pooled connection is reused. Servers close idle connections after a few
+seconds (uvicorn: 5); reusing one at that moment fails with a read error, so ours expire first."""
+
 
 def _path(*parts: str) -> str:
     """Join path segments, percent-encoding each (ids and emojis never become path syntax)."""
@@ -87,7 +91,10 @@ class ApiClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.AsyncClient(
-            base_url=self.base_url + API_PREFIX, transport=transport, timeout=timeout
+            base_url=self.base_url + API_PREFIX,
+            transport=transport,
+            timeout=timeout,
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY),
         )
         self._health_http = httpx.AsyncClient(
             base_url=self.base_url, transport=transport, timeout=timeout
