@@ -28,6 +28,26 @@ def new_server(data_dir: Path, **env: str) -> LiveServer:
     return LiveServer(data_dir, {**SERVER_ENV, **env})
 
 
+STARTUP_TIMEOUT = 120.0
+"""A loaded 2-core box can take a while to start a server."""
+
+
+async def start(server: LiveServer) -> None:
+    """Start ``server`` without blocking the event loop (the engines under test keep running)."""
+    await asyncio.to_thread(server.start, STARTUP_TIMEOUT)
+
+
+async def stop(server: LiveServer) -> None:
+    """Stop ``server`` without blocking the event loop."""
+    await asyncio.to_thread(server.stop)
+
+
+async def restart(server: LiveServer) -> None:
+    """Stop and start ``server`` on the same port and data."""
+    await stop(server)
+    await start(server)
+
+
 def cli_env() -> dict[str, str]:
     """The environment of a CLI process: tokens in the profile's file vault."""
     return {**os.environ, "OPENCHAT_SECRET_STORE": "file"}

@@ -1,12 +1,11 @@
 """Two devices of one user against the real server: both see every message, and reading on one
 clears the unread badge on the other."""
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.integration.client_harness import Device, device, new_server, wait_until
+from tests.integration.client_harness import Device, device, new_server, start, stop, wait_until
 
 
 def name(prefix: str) -> str:
@@ -15,7 +14,7 @@ def name(prefix: str) -> str:
 
 async def test_two_devices_see_everything_and_share_the_read_state(tmp_path: Path) -> None:
     server = new_server(tmp_path / "server")
-    await asyncio.to_thread(server.start)
+    await start(server)
     alice_name, bob_name = name("alice"), name("bob")
     bob = await device(tmp_path / "bob", server.url, bob_name, register=True)
     phone = await device(tmp_path / "alice-phone", server.url, alice_name, register=True)
@@ -45,7 +44,7 @@ async def test_two_devices_see_everything_and_share_the_read_state(tmp_path: Pat
     finally:
         for dev in (phone, laptop, bob):
             await dev.close()
-        await asyncio.to_thread(server.stop)
+        await stop(server)
 
 
 def _texts_are(dev: Device, conversation_id: str, expected: list[str]) -> Callable[[], bool]:

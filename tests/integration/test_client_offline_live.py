@@ -12,7 +12,9 @@ from tests.integration.client_harness import (
     device,
     new_server,
     run_cli,
+    start,
     start_cli,
+    stop,
     wait_until,
 )
 from tests.support.live_server import LiveServer
@@ -40,7 +42,7 @@ async def server_texts(server: LiveServer, username: str, conversation_id: str) 
 
 async def test_fifty_messages_sent_while_server_down(tmp_path: Path) -> None:
     server = new_server(tmp_path / "server")
-    await asyncio.to_thread(server.start)
+    await start(server)
     alice_name, bob_name = name("alice"), name("bob")
     alice = await device(tmp_path / "alice", server.url, alice_name, register=True, start=False)
     bob = await device(tmp_path / "bob", server.url, bob_name, register=True)
@@ -48,7 +50,7 @@ async def test_fifty_messages_sent_while_server_down(tmp_path: Path) -> None:
         conversation = await alice.session.api.create_direct(bob.user_id)
         with alice.engine.cache.transaction():
             alice.engine.cache.upsert_conversation(conversation)
-        await asyncio.to_thread(server.stop)
+        await stop(server)
 
         expected = [f"offline message {i:02d}" for i in range(50)]
         for text in expected:
@@ -56,7 +58,7 @@ async def test_fifty_messages_sent_while_server_down(tmp_path: Path) -> None:
         assert alice.engine.outbox.counts().pending == 50
 
         await alice.engine.start()  # server down: connecting, nothing lost
-        await asyncio.to_thread(server.start)
+        await start(server)
         assert await alice.engine.wait_drained(60)
 
         await wait_until(
@@ -68,12 +70,12 @@ async def test_fifty_messages_sent_while_server_down(tmp_path: Path) -> None:
     finally:
         await alice.close()
         await bob.close()
-        await asyncio.to_thread(server.stop)
+        await stop(server)
 
 
 async def test_cli_send_returns_at_once_with_server_down(tmp_path: Path) -> None:
     server = new_server(tmp_path / "server")
-    await asyncio.to_thread(server.start)
+    await start(server)
     alice_name, bob_name = name("alice"), name("bob")
     profile = tmp_path / "alice"
     try:
@@ -84,7 +86,7 @@ async def test_cli_send_returns_at_once_with_server_down(tmp_path: Path) -> None
         first = run_cli(profile, "send", bob_name, "hello while online")  # creates the chat
         assert first.returncode == 0, first.stderr
 
-        await asyncio.to_thread(server.stop)
+        await stop(server)
         for text in ("one", "two", "three"):
             queued = run_cli(profile, "send", bob_name, text)
             assert queued.returncode == 0, queued.stderr
@@ -95,7 +97,7 @@ async def test_cli_send_returns_at_once_with_server_down(tmp_path: Path) -> None
         refused = run_cli(profile, "sync", "--timeout", "2")
         assert refused.returncode == 1
 
-        await asyncio.to_thread(server.start)
+        await start(server)
         synced = run_cli(profile, "--json", "sync", "--timeout", "60")
         assert synced.returncode == 0, synced.stdout + synced.stderr
         assert json.loads(synced.stdout)["pending"] == 0
@@ -114,12 +116,12 @@ async def test_cli_send_returns_at_once_with_server_down(tmp_path: Path) -> None
         found = json.loads(run_cli(profile, "--json", "search", "thr").stdout)
         assert [h["message"]["text"] for h in found] == ["three"]
     finally:
-        await asyncio.to_thread(server.stop)
+        await stop(server)
 
 
 async def test_sigkill_while_draining_200_messages(tmp_path: Path) -> None:
     server = new_server(tmp_path / "server")
-    await asyncio.to_thread(server.start)
+    await start(server)
     alice_name, bob_name = name("alice"), name("bob")
     profile = tmp_path / "alice"
     try:
@@ -164,4 +166,4 @@ async def test_sigkill_while_draining_200_messages(tmp_path: Path) -> None:
         assert again.texts(conversation.id) == expected
         await again.close()
     finally:
-        await asyncio.to_thread(server.stop)
+        await stop(server)

@@ -11,7 +11,16 @@ from client.offline.sync import CatchUpReport
 from client.services.api import ApiClient
 from client.services.realtime import Backoff, ConnectionState
 from protocol.rest import API_PREFIX
-from tests.integration.client_harness import PASSWORD, Device, device, new_server, wait_until
+from tests.integration.client_harness import (
+    PASSWORD,
+    Device,
+    device,
+    new_server,
+    restart,
+    start,
+    stop,
+    wait_until,
+)
 
 
 def name(prefix: str) -> str:
@@ -34,7 +43,7 @@ def record_catch_ups(dev: Device) -> list[CatchUpReport]:
 
 async def test_server_restart_receiver_misses_nothing(tmp_path: Path) -> None:
     server = new_server(tmp_path / "server")
-    await asyncio.to_thread(server.start)
+    await start(server)
     alice_name, bob_name = name("alice"), name("bob")
     alice = ApiClient(server.url)
     slow_return = Backoff(base=4.0, cap=4.0)  # bob stays away a little after the restart
@@ -46,7 +55,7 @@ async def test_server_restart_receiver_misses_nothing(tmp_path: Path) -> None:
         await wait_until(lambda: len(bob.texts(conversation.id)) == 4, 30, "live messages")
         reports = record_catch_ups(bob)
 
-        await asyncio.to_thread(server.restart)
+        await restart(server)
         assert bob.engine.realtime.state is not ConnectionState.ONLINE
         await alice.edit_message(sent[0].id, "m0 edited")
         await alice.delete_message(conversation.id, sent[1].id)
@@ -71,12 +80,12 @@ async def test_server_restart_receiver_misses_nothing(tmp_path: Path) -> None:
     finally:
         await alice.aclose()
         await bob.close()
-        await asyncio.to_thread(server.stop)
+        await stop(server)
 
 
 async def test_access_token_expiry_is_invisible(tmp_path: Path) -> None:
     server = new_server(tmp_path / "server", OPENCHAT_ACCESS_TOKEN_TTL="2")
-    await asyncio.to_thread(server.start)
+    await start(server)
     alice_name, bob_name = name("alice"), name("bob")
     bob = await device(tmp_path / "bob", server.url, bob_name, register=True)
     alice = await device(tmp_path / "alice", server.url, alice_name, register=True)
@@ -104,7 +113,7 @@ async def test_access_token_expiry_is_invisible(tmp_path: Path) -> None:
         assert (await alice.session.api.conversation(conversation.id)).id == conversation.id
         assert alice.session.api.refresh_token != first_refresh
 
-        await asyncio.to_thread(server.restart)  # the socket comes back with an expired token
+        await restart(server)  # the socket comes back with an expired token
         for _ in range(100):
             if await expired():
                 break
@@ -119,12 +128,12 @@ async def test_access_token_expiry_is_invisible(tmp_path: Path) -> None:
     finally:
         await alice.close()
         await bob.close()
-        await asyncio.to_thread(server.stop)
+        await stop(server)
 
 
 async def test_revoked_refresh_token_back_to_login_keeps_queue(tmp_path: Path) -> None:
     server = new_server(tmp_path / "server", OPENCHAT_ACCESS_TOKEN_TTL="2")
-    await asyncio.to_thread(server.start)
+    await start(server)
     alice_name, bob_name = name("alice"), name("bob")
     bob = await device(tmp_path / "bob", server.url, bob_name, register=True)
     alice = await device(tmp_path / "alice", server.url, alice_name, register=True)
@@ -139,11 +148,11 @@ async def test_revoked_refresh_token_back_to_login_keeps_queue(tmp_path: Path) -
         await thief.refresh()
         await thief.aclose()
 
-        await asyncio.to_thread(server.stop)
+        await stop(server)
         queued = [f"queued {i}" for i in range(5)]
         for text in queued:
             alice.engine.actions.send_text(conversation.id, text)
-        await asyncio.to_thread(server.start)
+        await start(server)
         # ...so alice's next refresh (her access token expired) is a reuse: the family is revoked
         await wait_until(lambda: alice.engine.signed_out.is_set(), 60, "back to the login")
         assert alice.session.active is not None and not alice.session.active.signed_in
@@ -158,4 +167,4 @@ async def test_revoked_refresh_token_back_to_login_keeps_queue(tmp_path: Path) -
     finally:
         await alice.close()
         await bob.close()
-        await asyncio.to_thread(server.stop)
+        await stop(server)
