@@ -18,8 +18,8 @@ from protocol.models import PresenceStatus
 
 log = logging.getLogger("openchat.realtime")
 
-HEARTBEAT_SECONDS = 10.0
-NODE_TTL_SECONDS = 30
+HEARTBEAT_SECONDS = 5.0
+NODE_TTL_SECONDS = 15
 
 
 def as_text(value: bytes | str) -> str:
