@@ -5,7 +5,6 @@ so an action can put the optimistic cache change and its outbox row in one trans
 """
 
 import json
-import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from typing import Any, Final
 
 import sqlite_utils
 
+from client.offline.highlight import highlight, query_words
 from client.offline.records import (
     CachedMessage,
     ChatRow,
@@ -46,7 +46,6 @@ _CONFIRMED_RANK: Final = {
     MessageStatus.DELIVERED: 2,
     MessageStatus.READ: 3,
 }
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 _CHAT_LIST_SQL: Final = """
 SELECT c.*, m.sender_id AS lm_sender_id, m.text AS lm_text, m.type AS lm_type,
@@ -65,10 +64,9 @@ million messages would take hundreds of milliseconds; recent matches are what a 
 is for)."""
 
 _SEARCH_SQL: Final = """
-SELECT m.*, c.title AS conversation_title, hit.snippet AS snippet, hit.rank AS rank
+SELECT m.*, c.title AS conversation_title, hit.rank AS rank
 FROM (
-    SELECT messages_fts.rowid AS hit_id, messages_fts.rank AS rank,
-           snippet(messages_fts, 0, '[[', ']]', '…', 12) AS snippet
+    SELECT messages_fts.rowid AS hit_id, messages_fts.rank AS rank
     FROM messages_fts {conversation_join}
     WHERE messages_fts MATCH :match {conversation_filter}
     ORDER BY messages_fts.rowid DESC
@@ -89,17 +87,6 @@ class StoreOutcome:
     local_id: int
     is_new: bool
     previous_text: str | None
-
-
-def fts_query(text: str) -> str | None:
-    """Turn what a user typed into an FTS5 query: every word must match as a prefix.
-
-    Returns None when ``text`` holds no word characters (nothing to search for).
-    """
-    words = _WORD.findall(text.lower())
-    if not words:
-        return None
-    return " ".join(f'"{word}"*' for word in words)
 
 
 def _json_reactions(reactions: Iterable[ReactionSummary]) -> str:
@@ -828,9 +815,10 @@ class Cache:
         """Full-text search of cached messages: every word as a prefix; the newest
         ``SEARCH_CANDIDATES`` matches ranked by bm25, best first, with ``[[highlighted]]``
         snippets; deleted messages are never found."""
-        match = fts_query(text)
-        if match is None:
+        words = query_words(text)
+        if not words:
             return []
+        match = " ".join(f'"{word}"*' for word in words)
         params: dict[str, Any] = {"match": match, "limit": limit, "candidates": SEARCH_CANDIDATES}
         join = where = ""
         if conversation_id is not None:
@@ -838,16 +826,20 @@ class Cache:
             where = "AND fm.conversation_id = :conversation_id"
             params["conversation_id"] = conversation_id
         sql = _SEARCH_SQL.format(conversation_join=join, conversation_filter=where)
-        rows = self.db.query(sql, params)
-        return [
-            SearchResult(
-                message=CachedMessage.from_row(r, self.me),
-                conversation_title=r["conversation_title"],
-                snippet=r["snippet"],
-                rank=float(r["rank"]),
+        results = []
+        for row in self.db.query(sql, params):
+            message = CachedMessage.from_row(row, self.me)
+            found = highlight(message.text or "", words)
+            results.append(
+                SearchResult(
+                    message=message,
+                    conversation_title=row["conversation_title"],
+                    snippet=found.snippet,
+                    match_offsets=found.offsets,
+                    rank=float(row["rank"]),
+                )
             )
-            for r in rows
-        ]
+        return results
 
     # --- drafts and recent emojis -------------------------------------------------------------
 

@@ -217,10 +217,12 @@ class Draft:
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
-    """A local search hit: the message, its conversation's title, a ``[[highlighted]]`` snippet
-    and its bm25 rank (lower is better)."""
+    """A local search hit: the message, its conversation's title, a ``[[highlighted]]`` snippet,
+    the ``(start, end)`` offsets of each match in the text, and its bm25 rank (lower is
+    better)."""
 
     message: CachedMessage
     conversation_title: str | None
     snippet: str
+    match_offsets: list[tuple[int, int]]
     rank: float

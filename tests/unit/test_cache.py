@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from offline_fixtures import BOB, CAROL, ME, T0, conversation, message
 
-from client.offline.cache import Cache, fts_query
+from client.offline.cache import Cache
+from client.offline.highlight import highlight
 from client.offline.records import MessageStatus
 from client.offline.schema import SCHEMA_VERSION, schema_version
 from protocol.models import ConversationSettings, ReactionSummary
@@ -125,9 +126,19 @@ def test_search_prefix_ranked_snippet_and_no_deleted(cache: Cache) -> None:
     assert cache.search("  ?! ") == []
 
 
-def test_fts_query_quotes_words() -> None:
-    assert fts_query('say "NEAR" OR x') == '"say"* "near"* "or"* "x"*'
-    assert fts_query("...") is None
+def test_query_syntax_is_searched_as_words(cache: Cache) -> None:
+    cache.store_message(message(1, text='say "NEAR" OR x, Café'))
+    hits = cache.search('say "near" OR cafe')
+    assert len(hits) == 1
+    assert hits[0].match_offsets == [(0, 3), (5, 9), (11, 13), (17, 21)]
+    assert hits[0].snippet == '[[say]] "[[NEAR]]" [[OR]] x, [[Café]]'
+    assert cache.search("...") == []
+
+
+def test_long_text_snippet_is_cut_around_the_first_match() -> None:
+    text = " ".join(f"w{i}" for i in range(40)) + " target " + " ".join("tail" for _ in range(9))
+    found = highlight(text, ["targ"])
+    assert found.snippet == "…w34 w35 w36 w37 w38 w39 [[target]] tail tail tail tail tail tail…"
 
 
 def test_chat_list_order_and_preview(cache: Cache) -> None:
