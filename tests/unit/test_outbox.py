@@ -8,7 +8,8 @@ import pytest
 from offline_fixtures import ME, T0, FakeClock, FakeServer, Killed, conversation
 
 from client.errors import AuthError, ForbiddenError, NetworkError, NotFoundError, RateLimitedError
-from client.offline.cache import Cache, StoreOutcome
+from client.offline.cache import Cache
+from client.offline.cache_messages import StoreOutcome
 from client.offline.outbox import NOT_SENT, Outbox, OutboxWorker, RetryPolicy
 from client.offline.outbox_items import ActionKind, OutboxCounts, OutboxState
 from client.offline.records import MessageStatus

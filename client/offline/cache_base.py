@@ -1,0 +1,85 @@
+"""The connection to one account's cache database, its transactions, key/value meta, and
+single-message lookups; the other cache layers build on it."""
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Final
+
+import sqlite_utils
+
+from client.offline.records import CachedMessage
+from client.offline.schema import migrate
+
+LAST_EVENT_ID_KEY: Final = "last_event_id"
+
+
+class CacheBase:
+    """The cache database of one account. ``me`` is the signed-in user's id."""
+
+    def __init__(self, path: Path, me: str) -> None:
+        """Open (creating and migrating when needed) the cache database at ``path``."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.me = me
+        self.db = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=False))
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA temp_store=MEMORY")
+        migrate(self.db)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block in one transaction (nested blocks become savepoints)."""
+        with self.db.atomic():
+            yield
+
+    def _one(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> dict[str, Any] | None:
+        return next(self.db.query(sql, params), None)
+
+    # --- meta ---------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        """Return the value stored under ``key``, or None."""
+        row = self._one("SELECT value FROM meta WHERE key = ?", [key])
+        return None if row is None else str(row["value"])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key``."""
+        self.db.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+
+    @property
+    def last_event_id(self) -> int:
+        """The id of the last server event applied to this cache (0 before the first)."""
+        value = self.get_meta(LAST_EVENT_ID_KEY)
+        return int(value) if value is not None else 0
+
+    def set_last_event_id(self, event_id: int) -> None:
+        """Remember ``event_id`` as the last applied event."""
+        self.set_meta(LAST_EVENT_ID_KEY, str(event_id))
+
+    def message(self, local_id: int) -> CachedMessage | None:
+        """Return a message by local id."""
+        row = self._one("SELECT * FROM messages WHERE local_id = ?", [local_id])
+        return None if row is None else CachedMessage.from_row(row, self.me)
+
+    def message_by_id(self, message_id: str) -> CachedMessage | None:
+        """Return a message by server id."""
+        row = self._one("SELECT * FROM messages WHERE id = ?", [message_id])
+        return None if row is None else CachedMessage.from_row(row, self.me)
+
+    def message_by_client_id(self, client_id: str) -> CachedMessage | None:
+        """Return one of the caller's messages by its client id."""
+        row = self._one(
+            "SELECT * FROM messages WHERE sender_id = ? AND client_id = ?", [self.me, client_id]
+        )
+        return None if row is None else CachedMessage.from_row(row, self.me)
