@@ -129,7 +129,7 @@ _V1: Final[tuple[str, ...]] = (
     "CREATE INDEX outbox_coalesce ON outbox(kind, conversation_id, state)",
     """CREATE VIRTUAL TABLE messages_fts USING fts5(
         text, content='messages', content_rowid='local_id',
-        tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+        tokenize='unicode61 remove_diacritics 2', prefix='2 3 4'
     )""",
     """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
         WHEN new.deleted = 0 AND new.text IS NOT NULL BEGIN
