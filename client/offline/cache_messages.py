@@ -96,16 +96,18 @@ class MessageCache(CacheBase):
         m = message
         with self.transaction():
             existing = self._one(
-                "SELECT local_id, text, status, deleted, edited_at FROM messages WHERE id = ?",
+                "SELECT local_id, text, status, deleted, deleted_at FROM messages WHERE id = ?",
                 [m.id],
             )
             if existing is None and m.client_id:
                 existing = self._one(
-                    "SELECT local_id, text, status, deleted, edited_at FROM messages "
+                    "SELECT local_id, text, status, deleted, deleted_at FROM messages "
                     "WHERE sender_id = ? AND client_id = ?",
                     [m.sender_id, m.client_id],
                 )
-            deleted = m.deleted_at is not None
+            # deletion is final: a late ack or echo never brings a deleted message back
+            deleted = m.deleted_at is not None or bool(existing and existing["deleted"])
+            existing_deleted_at = existing["deleted_at"] if existing else None
             values: dict[str, Any] = {
                 "id": m.id,
                 "client_id": m.client_id,
@@ -128,7 +130,7 @@ class MessageCache(CacheBase):
                 "created_at": to_iso(m.created_at),
                 "edited_at": to_iso(m.edited_at) if m.edited_at else None,
                 "deleted": int(deleted),
-                "deleted_at": to_iso(m.deleted_at) if m.deleted_at else None,
+                "deleted_at": to_iso(m.deleted_at) if m.deleted_at else existing_deleted_at,
             }
             previous_text: str | None = None
             if existing is None:

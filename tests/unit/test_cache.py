@@ -256,3 +256,12 @@ def test_search_ranks_only_the_newest_candidates(
     hits = cache.search("alpha")
     assert sorted(h.message.seq or 0 for h in hits) == [8, 9, 10]
     assert hits[0].message.seq == 8  # most matches ranks first among the candidates
+
+
+def test_deletion_is_final_even_when_a_late_ack_arrives(cache: Cache) -> None:
+    pending = cache.add_pending_message("c1", "oops", "cid-7", T0)
+    cache.delete_locally(pending.local_id, T0)
+    cache.store_message(message(1, sender=ME, text="oops", client_id="cid-7"))
+    got = cache.message(pending.local_id)
+    assert got is not None and got.deleted and got.text is None and got.seq == 1
+    assert cache.search("oops") == []
