@@ -183,13 +183,17 @@ TRANSPORTS: dict[str, Callable[[], Transport]] = {"fake": FakeServer}
 
 
 async def bench_drain(count: int, mode: str) -> None:
-    """Queue ``count`` messages offline through the actions, then time draining them."""
+    """Queue ``count`` messages offline through the actions, then time draining them (with a
+    store attached that refreshes the chat list at most every 50 ms, as the app does)."""
     with tempfile.TemporaryDirectory() as tmp:
         cache = Cache.open(Path(tmp), ME)
         for i in range(10):
             cache.upsert_conversation(conversation(f"c{i}", i))
         outbox = Outbox(cache)
-        actions = Actions(cache, outbox, Store(cache, outbox, defer=lambda flush: None))
+        loop = asyncio.get_running_loop()
+        store = Store(cache, outbox, defer=lambda flush: loop.call_later(0.05, flush))
+        store.load_chat_list()
+        actions = Actions(cache, outbox, store)
         start = time.perf_counter()
         for i in range(count):
             actions.send_text(f"c{i % 10}", f"queued while offline {i}")
