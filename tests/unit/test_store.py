@@ -8,7 +8,7 @@ from offline_fixtures import BOB, ME, FakeClock, conversation, message
 from client.offline.cache import Cache
 from client.offline.outbox import Outbox
 from client.offline.outbox_items import ActionKind, OutboxCounts
-from client.offline.sync import Changes
+from client.offline.sync import Changes, SyncListener
 from client.store import Store, Topic
 from protocol.models import PresenceStatus
 from protocol.socket import PresenceEvent, TypingEvent
@@ -131,3 +131,9 @@ def test_deferred_refreshes_are_batched(cache: Cache) -> None:
     assert len(scheduled) == 1 and heard == []
     store.flush()
     assert heard == [Topic.CHAT_LIST]
+
+
+def test_store_is_the_sync_listener(store: Store) -> None:
+    listener: SyncListener = store
+    listener.on_changed(Changes(frozenset(), reset=True))
+    assert store.chat_list[0].id == "c1"
