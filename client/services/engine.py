@@ -102,8 +102,11 @@ class Engine:
         if account is None or account.user_id != self.account.user_id or not account.signed_in:
             raise AuthError("Sign in as the same account to resume")
         self.account = account
-        self.worker.resume()
+        if self._stopping_socket is not None:
+            await self._stopping_socket
+            self._stopping_socket = None
         await self.realtime.stop()
+        self.worker.resume()
         await self.start()
 
     async def wait_drained(self, within: float) -> bool:

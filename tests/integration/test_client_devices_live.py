@@ -5,6 +5,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.integration.client_harness import Device, device, new_server, start, stop, wait_until
 
 
@@ -12,6 +14,7 @@ def name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
 
 
+@pytest.mark.timeout(900)
 async def test_two_devices_see_everything_and_share_the_read_state(tmp_path: Path) -> None:
     server = new_server(tmp_path / "server")
     await start(server)

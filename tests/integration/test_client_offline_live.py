@@ -6,6 +6,8 @@ import json
 import uuid
 from pathlib import Path
 
+import pytest
+
 from client.services.api import ApiClient
 from tests.integration.client_harness import (
     PASSWORD,
@@ -40,6 +42,7 @@ async def server_texts(server: LiveServer, username: str, conversation_id: str) 
     return [text for _seq, text in sorted(texts)]
 
 
+@pytest.mark.timeout(900)
 async def test_fifty_messages_sent_while_server_down(tmp_path: Path) -> None:
     server = new_server(tmp_path / "server")
     await start(server)
@@ -73,6 +76,7 @@ async def test_fifty_messages_sent_while_server_down(tmp_path: Path) -> None:
         await stop(server)
 
 
+@pytest.mark.timeout(900)
 async def test_cli_send_returns_at_once_with_server_down(tmp_path: Path) -> None:
     server = new_server(tmp_path / "server")
     await start(server)
@@ -119,6 +123,7 @@ async def test_cli_send_returns_at_once_with_server_down(tmp_path: Path) -> None
         await stop(server)
 
 
+@pytest.mark.timeout(900)
 async def test_sigkill_while_draining_200_messages(tmp_path: Path) -> None:
     server = new_server(tmp_path / "server")
     await start(server)

@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 
 from client.offline.sync import CatchUpReport
 from client.services.api import ApiClient
@@ -41,6 +42,7 @@ def record_catch_ups(dev: Device) -> list[CatchUpReport]:
     return reports
 
 
+@pytest.mark.timeout(900)
 async def test_server_restart_receiver_misses_nothing(tmp_path: Path) -> None:
     server = new_server(tmp_path / "server")
     await start(server)
@@ -83,6 +85,7 @@ async def test_server_restart_receiver_misses_nothing(tmp_path: Path) -> None:
         await stop(server)
 
 
+@pytest.mark.timeout(900)
 async def test_access_token_expiry_is_invisible(tmp_path: Path) -> None:
     server = new_server(tmp_path / "server", OPENCHAT_ACCESS_TOKEN_TTL="2")
     await start(server)
@@ -131,6 +134,7 @@ async def test_access_token_expiry_is_invisible(tmp_path: Path) -> None:
         await stop(server)
 
 
+@pytest.mark.timeout(900)
 async def test_revoked_refresh_token_back_to_login_keeps_queue(tmp_path: Path) -> None:
     server = new_server(tmp_path / "server", OPENCHAT_ACCESS_TOKEN_TTL="2")
     await start(server)
