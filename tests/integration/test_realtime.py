@@ -3,6 +3,7 @@ client event's ack and refusals, delivery to every member's sockets, typing and 
 
 import asyncio
 import itertools
+import secrets
 import time
 import uuid
 from collections import defaultdict
@@ -15,12 +16,14 @@ import pytest
 import socketio
 
 from server.services.tokens import TokenService
-from tests.conftest import start_server
+from tests.conftest import require_postgres, start_server
 from tests.support.api import Account, register
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, backend_env, postgres_database
 
 WAIT = 10.0
 """Upper bound for anything the server should deliver (never a sleep)."""
+NODE_START = 120.0
+"""Upper bound for a node to start (imports and migrations are slow on a loaded machine)."""
 
 Match = Callable[[Any], bool]
 
@@ -492,6 +495,12 @@ def status_changes(sock: Sock, user: Account) -> list[tuple[float, str]]:
     return changes
 
 
+async def statuses_after(sock: Sock, user: Account, count: int) -> list[str]:
+    """Wait until ``user``'s status changed ``count`` times at ``sock``; return the statuses."""
+    await sock.until(lambda: len(status_changes(sock, user)) >= count)
+    return [status for _at, status in status_changes(sock, user)]
+
+
 async def test_presence_online_away_offline_throttled(
     live_server: LiveServer, trio: tuple[Account, Account, Account, str]
 ) -> None:
@@ -503,11 +512,11 @@ async def test_presence_online_away_offline_throttled(
                 # a socket starts with its contacts' presence
                 await bob_tablet.wait("presence_update", presence_of(alice, "online"))
             assert await alice_sock.call("set_presence", {"status": "away"}) == {"ok": True}
-            await bob_sock.until(lambda: len(status_changes(bob_sock, alice)) == 2)
+            await statuses_after(bob_sock, alice, 2)
             async with connected(live_server, alice):
                 # one online socket makes the user online again
-                await bob_sock.until(lambda: len(status_changes(bob_sock, alice)) == 3)
-            await bob_sock.until(lambda: len(status_changes(bob_sock, alice)) == 4)
+                await statuses_after(bob_sock, alice, 3)
+            await statuses_after(bob_sock, alice, 4)
         offline = await bob_sock.wait("presence_update", presence_of(alice, "offline"))
         assert offline["lastSeenAt"]
         # carol shares no conversation with alice
@@ -531,6 +540,52 @@ async def test_presence_flap_inside_the_window_sends_the_final_state_only(
         # offline -> online -> offline inside the window: the trailing emit sends "offline" once
         await bob_sock.wait("presence_update", presence_of(alice, "offline"))
         assert [status for _at, status in status_changes(bob_sock, alice)] == ["online", "offline"]
+
+
+# --- two nodes (PostgreSQL + Redis) -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Two servers sharing a PostgreSQL database, Redis and secret key."""
+    require_postgres()
+    root = tmp_path_factory.mktemp("two_nodes")
+    with postgres_database() as url:
+        env = {**backend_env("postgres", url), "OPENCHAT_SECRET_KEY": secrets.token_urlsafe(32)}
+        first, second = LiveServer(root / "a", env), LiveServer(root / "b", env)
+        first.start(NODE_START)  # one at a time: the first one migrates the empty database
+        try:
+            second.start(NODE_START)
+            yield first, second
+        finally:
+            second.stop()
+            first.stop()
+
+
+async def test_presence_and_typing_count_sockets_on_every_node(
+    two_nodes: tuple[LiveServer, LiveServer],
+) -> None:
+    first, second = two_nodes
+    alice, bob = register(first.url), register(first.url)
+    conversation_id = alice.direct_with(bob)
+    typing = {"conversationId": conversation_id}
+    async with (
+        connected(first, bob) as bob_first,
+        connected(second, bob) as bob_second,
+        connected(second, alice) as alice_second,
+    ):
+        async with connected(first, alice) as alice_first:
+            await bob_first.wait("presence_update", presence_of(alice, "online"))
+            # typing from node one reaches bob on both nodes, never alice's socket on node two
+            assert await alice_first.call("typing_start", typing) == {"ok": True}
+            await bob_first.wait("typing_indicator", lambda d: d["isTyping"])
+            await bob_second.wait("typing_indicator", lambda d: d["isTyping"])
+            await alice_second.call("set_presence", {"status": "away"})
+            assert alice_second.received("typing_indicator") == []
+        # alice's only online socket closed; her away socket on node two still counts, so she is
+        # away, not offline (the throttle's trailing emit sends the state at the window's end)
+        for sock in (bob_first, bob_second):
+            assert await statuses_after(sock, alice, 2) == ["online", "away"]
 
 
 # --- rate limit ------------------------------------------------------------------------------
