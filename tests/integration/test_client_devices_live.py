@@ -30,13 +30,18 @@ async def test_two_devices_see_everything_and_share_the_read_state(tmp_path: Pat
             bob.engine.actions.send_text(conversation.id, f"from bob {i}")
         phone.engine.actions.send_text(conversation.id, "from alice's phone")
 
-        expected = ["from bob 0", "from bob 1", "from bob 2", "from alice's phone"]
+        expected = {"from bob 0", "from bob 1", "from bob 2", "from alice's phone"}
         for dev in (phone, laptop, bob):
             await wait_until(
                 _texts_are(dev, conversation.id, expected),
                 60,
                 f"{dev.profile.name} sees every message",
             )
+        # the server's order (seq) is the order on every device
+        assert phone.texts(conversation.id) == laptop.texts(conversation.id)
+        assert phone.texts(conversation.id) == bob.texts(conversation.id)
+        from_bob = [t for t in phone.texts(conversation.id) if t and t.startswith("from bob")]
+        assert from_bob == ["from bob 0", "from bob 1", "from bob 2"]
         for dev in (phone, laptop):
             await wait_until(_unread_is(dev, conversation.id, 3), 30, "badge of three")
 
@@ -50,8 +55,12 @@ async def test_two_devices_see_everything_and_share_the_read_state(tmp_path: Pat
         await stop(server)
 
 
-def _texts_are(dev: Device, conversation_id: str, expected: list[str]) -> Callable[[], bool]:
-    return lambda: dev.texts(conversation_id) == expected
+def _texts_are(dev: Device, conversation_id: str, expected: set[str]) -> Callable[[], bool]:
+    def holds() -> bool:
+        texts = dev.texts(conversation_id)
+        return len(texts) == len(expected) and set(texts) == expected
+
+    return holds
 
 
 def _unread_is(dev: Device, conversation_id: str, count: int) -> Callable[[], bool]:
