@@ -238,7 +238,13 @@ class Store:
 
     def on_changed(self, changes: Changes) -> None:
         """Sync changed the cache (``SyncListener``): refresh the list and, when touched, the
-        open chat."""
+        open chat; whoever just sent a message stops typing there."""
+        stopped = False
+        for conversation_id, user_id in changes.senders:
+            if self.typing.get(conversation_id, {}).pop(user_id, None) is not None:
+                stopped = True
+        if stopped:
+            self._notify(Topic.TYPING)
         topics = [Topic.CHAT_LIST]
         w = self.window
         if w is not None and (changes.reset or w.conversation_id in changes.conversation_ids):

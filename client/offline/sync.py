@@ -44,10 +44,13 @@ RESYNC_MESSAGES_PER_CONVERSATION: Final = 50
 @dataclass(frozen=True, slots=True)
 class Changes:
     """What a batch of events changed, for the store to refresh: the conversations touched
-    (their rows and, when open, their message window) and whether everything was replaced."""
+    (their rows and, when open, their message window), whether everything was replaced, and
+    who just sent a message where (their typing indicator ends)."""
 
     conversation_ids: frozenset[str]
     reset: bool = False
+    senders: frozenset[tuple[str, str]] = frozenset()
+    """``(conversation_id, user_id)`` of each new message from someone else."""
 
 
 class SyncListener(Protocol):
@@ -71,6 +74,7 @@ class _Batch:
     """What applying a run of events collected."""
 
     touched: set[str] = field(default_factory=set)
+    senders: set[tuple[str, str]] = field(default_factory=set)
     delivered: dict[str, Message] = field(default_factory=dict)
     left: set[str] = field(default_factory=set)
     applied: int = 0
@@ -244,6 +248,7 @@ class Synchronizer:
         outcome = self.cache.store_message(message)
         batch.touched.add(message.conversation_id)
         if outcome.is_new and message.sender_id != self.cache.me:
+            batch.senders.add((message.conversation_id, message.sender_id))
             current = batch.delivered.get(message.conversation_id)
             if current is None or current.seq < message.seq:
                 batch.delivered[message.conversation_id] = message
@@ -334,4 +339,6 @@ class Synchronizer:
 
     def _notify(self, batch: _Batch, reset: bool) -> None:
         if self.listener is not None and (batch.touched or reset):
-            self.listener.on_changed(Changes(frozenset(batch.touched), reset))
+            self.listener.on_changed(
+                Changes(frozenset(batch.touched), reset, frozenset(batch.senders))
+            )

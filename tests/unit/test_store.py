@@ -137,3 +137,9 @@ def test_store_is_the_sync_listener(store: Store) -> None:
     listener: SyncListener = store
     listener.on_changed(Changes(frozenset(), reset=True))
     assert store.chat_list[0].id == "c1"
+
+
+def test_a_new_message_ends_its_senders_typing(store: Store) -> None:
+    store.on_typing(TypingEvent(conversation_id="c1", user_id=BOB, display_name="Bob"))
+    store.on_changed(Changes(frozenset({"c1"}), senders=frozenset({("c1", BOB)})))
+    assert store.typing_users("c1") == []

@@ -131,7 +131,7 @@ async def test_live_events_apply_once_and_in_order(rig: Rig) -> None:
     await rig.sync.handle_event(ServerEvent.MESSAGE_NEW, new_event(message(2), 9))
     assert [m.text for m in rig.cache.messages_before("c1")] == ["message number 1"]
     assert rig.cache.last_event_id == 10
-    assert rig.listener.changes[-1] == Changes(frozenset({"c1"}))
+    assert rig.listener.changes[-1] == Changes(frozenset({"c1"}), senders=frozenset({("c1", BOB)}))
 
 
 async def test_echo_of_own_pending_message_replaces_it(rig: Rig) -> None:
