@@ -17,6 +17,7 @@ from client.offline.cache import Cache
 from client.offline.outbox import Outbox
 from client.offline.outbox_items import ActionKind, OutboxState
 from client.offline.records import CachedMessage
+from client.offline.undo import message_undo, pins_undo, reaction_undo, settings_undo
 from client.store import Store, Topic
 from protocol import limits
 from protocol.events import ClientEvent
@@ -116,6 +117,7 @@ class Actions:
                 {**field, "text": clean},
                 message.conversation_id,
                 target_client_id=target,
+                undo=message_undo(message),
             )
         self._changed(Topic.CHAT_LIST, Topic.OPEN_CHAT)
 
@@ -135,6 +137,7 @@ class Actions:
                 {**field, "conversation_id": message.conversation_id},
                 message.conversation_id,
                 target_client_id=target,
+                undo=message_undo(message),
             )
         self._changed(Topic.CHAT_LIST, Topic.OPEN_CHAT)
 
@@ -154,6 +157,7 @@ class Actions:
                 {**field, "emoji": emoji},
                 message.conversation_id,
                 target_client_id=target,
+                undo=reaction_undo(local_id, emoji),
             )
         self._changed(Topic.OPEN_CHAT)
         return add
@@ -175,13 +179,15 @@ class Actions:
         message = self._message(local_id)
         if message.id is None:
             raise ValueError("only sent messages can be pinned")
-        ids = [i for i in self.cache.pinned_ids(message.conversation_id) if i != message.id]
+        before = self.cache.pinned_ids(message.conversation_id)
+        ids = [i for i in before if i != message.id]
         with self.cache.transaction():
             self.cache.set_pins(message.conversation_id, [*ids, message.id] if pinned else ids)
             self.outbox.enqueue(
                 ActionKind.PIN if pinned else ActionKind.UNPIN,
                 {"conversation_id": message.conversation_id, "message_id": message.id},
                 message.conversation_id,
+                undo=pins_undo(message.conversation_id, before),
             )
         self._changed(Topic.OPEN_CHAT)
 
@@ -244,6 +250,7 @@ class Actions:
                     "patch": patch.model_dump(mode="json", exclude_none=True),
                 },
                 conversation_id,
+                undo=settings_undo(conversation_id, current),
             )
         self._changed(Topic.CHAT_LIST)
 

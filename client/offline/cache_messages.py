@@ -248,6 +248,24 @@ class MessageCache(CacheBase):
             )
             self._adjust_unread(row["conversation_id"], row["sender_id"], row["seq"], -1)
 
+    def restore_message(self, local_id: int, text: str | None, edited_at: datetime | None) -> None:
+        """Undo a local edit or delete whose request failed for good: the text (and the unread
+        badge) come back."""
+        with self.transaction():
+            row = self._one(
+                "SELECT conversation_id, sender_id, seq, deleted FROM messages WHERE local_id = ?",
+                [local_id],
+            )
+            if row is None:
+                return
+            self.db.execute(
+                """UPDATE messages SET text = ?, edited_at = ?, deleted = 0, deleted_at = NULL
+                WHERE local_id = ?""",
+                [text, to_iso(edited_at) if edited_at else None, local_id],
+            )
+            if row["deleted"]:
+                self._adjust_unread(row["conversation_id"], row["sender_id"], row["seq"], +1)
+
     def remove_unsent(self, local_id: int) -> None:
         """Drop a pending or failed message the user discarded."""
         with self.transaction():

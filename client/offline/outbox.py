@@ -42,6 +42,7 @@ from client.offline.outbox_items import (
 )
 from client.offline.records import MessageStatus
 from client.offline.transport import Transport
+from client.offline.undo import apply_undo
 from protocol.errors import ErrorCode
 from protocol.models import Message
 
@@ -123,13 +124,15 @@ class Outbox:
         conversation_id: str | None = None,
         target_client_id: str | None = None,
         client_id: str | None = None,
+        undo: dict[str, Any] | None = None,
     ) -> OutboxItem:
         """Queue an action (call it inside the action's cache transaction).
 
         ``payload`` is the snake_case request body; it is validated now unless it waits for the
         server id of ``target_client_id`` (then ``message_id`` is filled in when it is sent).
         Receipts replace a queued receipt of the same conversation instead of queueing another.
-        Raises ``pydantic.ValidationError`` for a malformed body.
+        ``undo`` (built with ``offline.undo``) rolls the optimistic change back if the item
+        fails for good. Raises ``pydantic.ValidationError`` for a malformed body.
         """
         if target_client_id is None:
             validate_request(kind, payload)
@@ -156,7 +159,7 @@ class Outbox:
                     return item
             cursor = db.execute(
                 """INSERT INTO outbox(client_id, kind, conversation_id, target_client_id,
-                    payload, created_at) VALUES (?, ?, ?, ?, ?, ?)""",
+                    payload, created_at, undo) VALUES (?, ?, ?, ?, ?, ?, ?)""",
                 [
                     client_id or self.new_id(),
                     kind.value,
@@ -164,6 +167,7 @@ class Outbox:
                     target_client_id,
                     encoded,
                     self.clock(),
+                    json.dumps(undo) if undo is not None else None,
                 ],
             )
         item = self.get(int(cursor.lastrowid or 0))
@@ -259,7 +263,8 @@ class Outbox:
         self._changed()
 
     def fail(self, item: OutboxItem, code: str, message: str) -> None:
-        """Set an item aside as failed; a failed send marks its message failed."""
+        """Set an item aside as failed: a failed send marks its message failed, any other
+        action's optimistic change is rolled back."""
         reason = failure_reason(code, message)
         with self.cache.transaction():
             self.cache.db.execute(
@@ -268,6 +273,8 @@ class Outbox:
             )
             if item.kind == ActionKind.SEND:
                 self.cache.set_unsent_status(item.client_id, MessageStatus.FAILED, code, reason)
+            if item.undo is not None:
+                apply_undo(self.cache, item.kind, item.undo)
         self._changed()
 
     def postpone(self, item: OutboxItem, until: float, code: str, message: str) -> None:

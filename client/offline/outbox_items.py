@@ -116,6 +116,8 @@ class OutboxItem:
     error_code: str | None
     error_message: str | None
     created_at: float
+    undo: dict[str, Any] | None = None
+    """What rolls back the optimistic change if the item fails for good (``offline.undo``)."""
 
     def request(self) -> ActionRequest:
         """The typed request body (validated)."""
@@ -138,6 +140,7 @@ class OutboxItem:
             error_code=row["error_code"],
             error_message=row["error_message"],
             created_at=row["created_at"],
+            undo=json.loads(row["undo"]) if row["undo"] else None,
         )
 
 

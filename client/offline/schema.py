@@ -148,7 +148,10 @@ _V1: Final[tuple[str, ...]] = (
     END""",
 )
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1,)
+_V2: Final[tuple[str, ...]] = ("ALTER TABLE outbox ADD COLUMN undo TEXT",)
+"""How to roll back an item's optimistic change should it fail for good."""
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2)
 """``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -205,3 +205,42 @@ def test_sending_stops_typing(rig: Rig) -> None:
     rig.actions.composer_changed("c1", "x")
     rig.actions.send_text("c1", "x")
     assert rig.typing == [(ClientEvent.TYPING_START, "c1"), (ClientEvent.TYPING_STOP, "c1")]
+
+
+def fail_all(rig: Rig) -> None:
+    """Fail every queued item for good, as the worker does on a permanent error."""
+    for item in rig.outbox.items(OutboxState.QUEUED):
+        rig.outbox.fail(item, "FORBIDDEN", "not allowed")
+
+
+def test_permanent_failures_roll_back_optimistic_changes(rig: Rig) -> None:
+    mine = rig.cache.store_message(message(1, sender=ME, text="original"))
+    theirs = rig.cache.store_message(message(2, text="keep me"))
+    rig.actions.edit(mine.local_id, "edited")
+    rig.actions.delete(theirs.local_id)
+    rig.actions.toggle_reaction(mine.local_id, "👍")
+    rig.actions.pin_message(mine.local_id)
+    rig.actions.mute("c1")
+    fail_all(rig)
+    restored = rig.cache.message(mine.local_id)
+    assert restored is not None
+    assert restored.text == "original" and restored.edited_at is None
+    assert restored.reactions == []
+    back = rig.cache.message(theirs.local_id)
+    assert back is not None and not back.deleted and back.text == "keep me"
+    assert [h.message.local_id for h in rig.cache.search("keep")] == [theirs.local_id]
+    assert rig.cache.conversation("c1").unread_count == 1  # type: ignore[union-attr]
+    assert rig.cache.pinned_ids("c1") == []
+    settings = rig.cache.settings("c1")
+    assert settings is not None and not settings.is_muted
+    assert rig.outbox.counts().failed == 5
+
+
+def test_failed_unreact_puts_the_reaction_back(rig: Rig) -> None:
+    m = rig.cache.store_message(
+        message(1, reactions=[ReactionSummary(emoji="🔥", count=2, user_ids=[BOB, ME])])
+    )
+    assert not rig.actions.toggle_reaction(m.local_id, "🔥")
+    fail_all(rig)
+    got = rig.cache.message(m.local_id)
+    assert got is not None and got.reactions[0].count == 2 and got.reactions[0].reacted_by_me

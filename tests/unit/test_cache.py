@@ -265,3 +265,13 @@ def test_deletion_is_final_even_when_a_late_ack_arrives(cache: Cache) -> None:
     got = cache.message(pending.local_id)
     assert got is not None and got.deleted and got.text is None and got.seq == 1
     assert cache.search("oops") == []
+
+
+def test_migrations_run_in_order_from_an_older_version(tmp_path: Path) -> None:
+    c = Cache.open(tmp_path, ME)
+    c.db.execute("ALTER TABLE outbox DROP COLUMN undo")
+    c.db.execute("PRAGMA user_version = 1")
+    c.close()
+    again = Cache.open(tmp_path, ME)
+    assert schema_version(again.db) == SCHEMA_VERSION == 2
+    assert "undo" in again.db["outbox"].columns_dict
