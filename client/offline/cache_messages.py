@@ -253,11 +253,18 @@ class MessageCache(CacheBase):
         badge) come back."""
         with self.transaction():
             row = self._one(
-                "SELECT conversation_id, sender_id, seq, deleted FROM messages WHERE local_id = ?",
+                "SELECT id, conversation_id, sender_id, seq, deleted FROM messages "
+                "WHERE local_id = ?",
                 [local_id],
             )
             if row is None:
                 return
+            # the history entry the failed edit added (its text is the one coming back)
+            self.db.execute(
+                """DELETE FROM message_edits WHERE message_id = :id AND text = :text AND
+                edited_at = (SELECT max(edited_at) FROM message_edits WHERE message_id = :id)""",
+                {"id": row["id"], "text": text},
+            )
             self.db.execute(
                 """UPDATE messages SET text = ?, edited_at = ?, deleted = 0, deleted_at = NULL
                 WHERE local_id = ?""",

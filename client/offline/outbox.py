@@ -5,7 +5,8 @@ Rules:
 - A transient failure (network, 5xx, rate limit) keeps the item at the head: nothing overtakes
   it; it is retried after an exponential backoff with jitter, capped (``RetryPolicy``).
 - A permanent failure (blocked, not a member, validation, ...) sets the item aside as ``failed``
-  with a reason the UI shows (a failed send also marks its message failed) and the queue goes on:
+  with a reason the UI shows (a failed send also marks its message failed; the optimistic change
+  of any other action is rolled back, see ``offline.undo``) and the queue goes on:
   later actions, also in the same conversation, are not held back by something that can never
   succeed. The user then retries it (it goes back to its place, which is now the head) or
   discards it. Actions on a message whose send failed fail in turn ("not sent").

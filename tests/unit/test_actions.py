@@ -225,6 +225,7 @@ def test_permanent_failures_roll_back_optimistic_changes(rig: Rig) -> None:
     restored = rig.cache.message(mine.local_id)
     assert restored is not None
     assert restored.text == "original" and restored.edited_at is None
+    assert rig.cache.edits("mc1-1") == []
     assert restored.reactions == []
     back = rig.cache.message(theirs.local_id)
     assert back is not None and not back.deleted and back.text == "keep me"
