@@ -122,7 +122,10 @@ def _emit(args: argparse.Namespace, data: Any, lines: Sequence[str]) -> None:
 
 def _message_line(engine: Engine, message: CachedMessage) -> str:
     sender = engine.cache.user(message.sender_id)
-    name = sender.username if sender else message.sender_id[:8]
+    if message.sender_id == engine.account.user_id:
+        name = engine.account.username
+    else:
+        name = sender.username if sender else message.sender_id[:8]
     text = "(deleted)" if message.deleted else (message.text or f"[{message.type.value}]")
     flags = " (edited)" if message.edited_at and not message.deleted else ""
     seq = message.seq if message.seq is not None else "-"

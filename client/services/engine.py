@@ -5,7 +5,8 @@
          |  then let the OutboxWorker drain)
     OutboxWorker --items--> ServerTransport --(socket ack | REST)--> server
 
-Live events only flow after the catch-up of their connection (``RealtimeClient`` holds them), so
+A new cache first loads a snapshot (``Synchronizer.full_resync``). Live events only flow after
+the catch-up of their connection (``RealtimeClient`` holds them), so
 the event log is applied in order. Losing the session (refresh token refused) stops the socket
 and pauses the outbox with everything kept; ``resume`` after the user signs in again.
 """
@@ -28,6 +29,11 @@ from protocol.events import ClientEvent
 from protocol.socket import TypingPayload
 
 log = logging.getLogger(__name__)
+
+SNAPSHOT_LOADED = "engine.snapshot_loaded"
+"""Cache meta key: set once a new profile has loaded its first snapshot (conversations and their
+recent messages). A new device starts from that snapshot and the log's head, not by replaying
+the whole event log, which may be pruned (410) or, for data made without events, incomplete."""
 
 
 class Engine:
@@ -139,8 +145,22 @@ class Engine:
         self.realtime.emit(event, TypingPayload(conversation_id=conversation_id))
 
     async def _on_connected(self) -> None:
+        if self.cache.get_meta(SNAPSHOT_LOADED) is None:
+            await self.sync.full_resync()
+            await self._load_group_members()
+            self.cache.set_meta(SNAPSHOT_LOADED, "1")
         await self.sync.on_connected()
         self.caught_up.set()
+
+    async def _load_group_members(self) -> None:
+        """Fetch the members of every group (names for senders; later changes come as
+        member events)."""
+        for archived in (False, True):
+            for row in self.cache.chat_list(archived):
+                if row.type != "direct":
+                    members = await self.session.api.members(row.id)
+                    with self.cache.transaction():
+                        self.cache.upsert_members(row.id, members)
 
     async def _on_event(self, name: str, payload: dict[str, object]) -> None:
         await self.sync.handle_event(name, payload)
