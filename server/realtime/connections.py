@@ -136,12 +136,16 @@ class Connections:
 
     async def _after_connect(self, sid: str, user_id: str, conversation_ids: list[str]) -> None:
         """Once the handshake is complete: announce the user, send the socket its contacts'
-        presence."""
+        presence. A socket that never completes it (gone during the handshake, so python-socketio
+        calls no disconnect handler) is forgotten."""
         manager = self._sio.manager
         loop = asyncio.get_running_loop()
         deadline = loop.time() + CONNECTED_WAIT_SECONDS
         while not manager.is_connected(sid, NAMESPACE):
-            if loop.time() > deadline or sid not in self._callers:
+            if sid not in self._callers:
+                return
+            if loop.time() > deadline:
+                await self.disconnect(sid)
                 return
             await asyncio.sleep(0.01)
         await self._presence.changed(user_id)
