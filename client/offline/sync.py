@@ -164,12 +164,8 @@ class Synchronizer:
 
     # --- catch-up -----------------------------------------------------------------------------
 
-    def apply_page(self, page: SyncPage) -> None:
-        """Apply one ``/sync`` page in one transaction and move the cursor to ``page.next``."""
-        batch = self._apply_page(page)
-        self._notify(batch, reset=False)
-
     def _apply_page(self, page: SyncPage) -> _Batch:
+        """Apply one ``/sync`` page in one transaction and move the cursor to ``page.next``."""
         batch = _Batch()
         with self.cache.transaction():
             for event in page.events:
@@ -220,14 +216,9 @@ class Synchronizer:
             for message in sorted(messages, key=lambda m: m.seq):
                 self.cache.store_message(message)
             for conversation in conversations:
-                self._restore_unread(conversation.id, conversation.unread_count)
+                self.cache.set_unread(conversation.id, conversation.unread_count)
             self.cache.set_last_event_id(head)
         self._notify(_Batch(touched={c.id for c in conversations}), reset=True)
-
-    def _restore_unread(self, conversation_id: str, unread: int) -> None:
-        self.cache.db.execute(
-            "UPDATE conversations SET unread_count = ? WHERE id = ?", [unread, conversation_id]
-        )
 
     # --- applying -----------------------------------------------------------------------------
 
