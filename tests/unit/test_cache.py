@@ -4,13 +4,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from offline_fixtures import BOB, CAROL, ME, T0, conversation, message
+from offline_fixtures import BOB, CAROL, ME, T0, conversation, message, user
 
 from client.offline.cache import Cache
 from client.offline.highlight import highlight
 from client.offline.records import MessageStatus
 from client.offline.schema import SCHEMA_VERSION, schema_version
-from protocol.models import ConversationSettings, ReactionSummary
+from protocol.models import ConversationSettings, Member, MemberRole, ReactionSummary
 
 
 @pytest.fixture
@@ -275,3 +275,20 @@ def test_migrations_run_in_order_from_an_older_version(tmp_path: Path) -> None:
     again = Cache.open(tmp_path, ME)
     assert schema_version(again.db) == SCHEMA_VERSION == 2
     assert "undo" in again.db["outbox"].columns_dict
+
+
+def test_members_with_names_and_receipt_positions(cache: Cache) -> None:
+    cache.upsert_members(
+        "c1",
+        [
+            Member(user=user(BOB), role=MemberRole.ADMIN, joined_at=T0, last_read_seq=4),
+            Member(user=user(CAROL), joined_at=T0),
+        ],
+    )
+    cache.apply_receipt("c1", CAROL, 2, read=False)
+    rows = {m.user_id: m for m in cache.members("c1")}
+    assert rows[BOB].role == "admin" and rows[BOB].last_read_seq == 4
+    assert rows[BOB].display_name == "U-Bob"
+    assert rows[CAROL].last_delivered_seq == 2
+    cache.remove_member("c1", CAROL)
+    assert [m.user_id for m in cache.members("c1")] == [BOB]
