@@ -405,23 +405,38 @@ async def test_forward_message(
         )
 
 
-async def test_blocked_pairs_cannot_send_or_react_either_way(
+async def test_blocked_pairs_cannot_send_react_or_forward_either_way(
     live_server: LiveServer, trio: tuple[Account, Account, Account, str]
 ) -> None:
-    alice, bob, _carol, conversation_id = trio
+    alice, bob, carol, conversation_id = trio
     async with (
         connected(live_server, alice) as alice_sock,
         connected(live_server, bob) as bob_sock,
     ):
         sent = await bob_sock.call("send_message", send_payload(conversation_id))
+        elsewhere: dict[str, str] = {}
+        for account in (alice, bob):
+            response = carol.send(carol.direct_with(account), "worth forwarding")
+            assert response.status_code == 201, response.text
+            elsewhere[account.user_id] = response.json()["id"]
+
         response = alice.post(f"/users/{bob.user_id}/block")
         assert response.status_code in (200, 201, 204), response.text
-        for sock in (alice_sock, bob_sock):
+        for account, sock in ((alice, alice_sock), (bob, bob_sock)):
             ack = await sock.call("send_message", send_payload(conversation_id))
-            assert error_code(ack) == "BLOCKED"
-        like = {"messageId": sent["id"], "emoji": "👍"}
-        assert error_code(await alice_sock.call("add_reaction", like)) == "BLOCKED"
-        assert error_code(await bob_sock.call("add_reaction", like)) == "BLOCKED"
+            assert error_code(ack) == "BLOCKED", account.username
+            like = {"messageId": sent["id"], "emoji": "👍"}
+            assert error_code(await sock.call("add_reaction", like)) == "BLOCKED"
+            forward = {
+                "messageIds": [elsewhere[account.user_id]],
+                "targetConversationIds": [conversation_id],
+            }
+            assert error_code(await sock.call("forward_message", forward)) == "BLOCKED"
+
+        response = alice.delete(f"/users/{bob.user_id}/block")
+        assert response.status_code in (200, 204), response.text
+        ack = await bob_sock.call("send_message", send_payload(conversation_id, "unblocked"))
+        assert ack["text"] == "unblocked"
 
 
 # --- typing ----------------------------------------------------------------------------------
