@@ -85,7 +85,12 @@ if now - at < window then
   return tostring(at + window - now)
 end
 redis.call('HSET', KEYS[1], 'at', ARGV[1], 'status', ARGV[3])
-redis.call('EXPIRE', KEYS[1], 86400)
+-- "offline" is also what a missing key means, so only an offline record may expire
+if ARGV[3] == 'offline' then
+  redis.call('EXPIRE', KEYS[1], 86400)
+else
+  redis.call('PERSIST', KEYS[1])
+end
 return false
 """
 

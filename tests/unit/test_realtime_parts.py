@@ -13,7 +13,7 @@ from protocol.models import PresenceStatus
 from protocol.socket import TypingPayload
 from server.errors import ApiError
 from server.realtime.acks import guarded, parse
-from server.realtime.presence import MemoryGate
+from server.realtime.presence import MemoryGate, RedisGate
 from server.realtime.publisher import SocketPublisher
 from server.realtime.registry import MemoryRegistry, RedisRegistry, combined_status
 from server.services.unit_of_work import Emit, RoomChange
@@ -105,3 +105,17 @@ async def test_redis_registry_spans_nodes_and_forgets_a_dead_one(redis: Redis) -
     assert await node_a.sids_of(user) == []
     assert await node_a.status_of(user) is PresenceStatus.OFFLINE
     assert await redis.hlen(f"oc:sockets:{user}") == 0
+
+
+async def test_redis_gate_throttles_and_never_expires_a_non_offline_state(redis: Redis) -> None:
+    user = uuid.uuid4().hex
+    gate = RedisGate(redis)
+    assert await gate.claim(user, PresenceStatus.ONLINE, 0.2) is None
+    wait = await gate.claim(user, PresenceStatus.OFFLINE, 0.2)
+    assert wait is not None and 0 < wait <= 0.2
+    assert await gate.last(user) is PresenceStatus.ONLINE
+    assert await redis.ttl(f"oc:presence:{user}") == -1
+    await asyncio.sleep(wait)
+    assert await gate.claim(user, PresenceStatus.OFFLINE, 0.2) is None
+    assert await gate.last(user) is PresenceStatus.OFFLINE
+    assert await redis.ttl(f"oc:presence:{user}") > 0
