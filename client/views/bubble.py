@@ -8,6 +8,7 @@ import flet as ft
 
 from client.offline.records import CachedMessage, MessageStatus
 from client.views.format import STATUS_LABELS, clock, split_mentions
+from client.views.widgets import icon_button
 
 MAX_REACTION_CHIPS = 4
 """Reaction chips shown under a bubble; the rest are summed up in a "+N" chip."""
@@ -85,11 +86,11 @@ def message_text(text: str, usernames: frozenset[str] | None, mine: bool) -> ft.
         color=ft.Colors.ON_PRIMARY_CONTAINER if mine else ft.Colors.PRIMARY,
     )
     return ft.Text(
-        text,
         spans=[
             ft.TextSpan(piece, mention_style if is_mention else None)
             for piece, is_mention in pieces
         ],
+        semantics_label=text,
     )
 
 
@@ -264,10 +265,10 @@ def bubble(data: BubbleData, handlers: BubbleHandlers) -> ft.Control:
             ),
         ),
     )
-    more = ft.IconButton(
+    more = icon_button(
         ft.Icons.MORE_VERT,
-        icon_size=16,
-        tooltip=f"Message actions: {summary(message)}",
+        f"Message actions: {summary(message)}",
+        size=16,
         on_click=lambda: handlers.on_actions(message),
     )
     holder = ft.Container(box, expand=True, expand_loose=True)

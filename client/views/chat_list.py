@@ -9,6 +9,7 @@ import flet as ft
 from client.offline.records import ChatRow
 from client.views.avatar import avatar
 from client.views.format import badge_text, preview_text, short_time, unread_label
+from client.views.widgets import labelled_icon
 
 
 @dataclass(frozen=True)
@@ -113,18 +114,22 @@ class ChatTile:
                 )
             )
         self.conversation_id = row.id
-        self.control = ft.Container(
-            key=row.id,
-            padding=ft.Padding.symmetric(horizontal=12, vertical=8),
-            bgcolor=ft.Colors.SECONDARY_CONTAINER if selected else None,
-            border_radius=12,
-            on_click=lambda: on_open(row.id),
-            content=ft.Row(
-                [
-                    avatar(data.title, row.peer_id or row.id, data.online),
-                    ft.Column([top, ft.Row(bottom, spacing=6)], spacing=2, expand=True),
-                ],
-                spacing=12,
+        self.control = ft.Semantics(
+            button=True,
+            selected=selected,
+            content=ft.Container(
+                key=row.id,
+                padding=ft.Padding.symmetric(horizontal=12, vertical=8),
+                bgcolor=ft.Colors.SECONDARY_CONTAINER if selected else None,
+                border_radius=12,
+                on_click=lambda: on_open(row.id),
+                content=ft.Row(
+                    [
+                        avatar(data.title, row.peer_id or row.id, data.online),
+                        ft.Column([top, ft.Row(bottom, spacing=6)], spacing=2, expand=True),
+                    ],
+                    spacing=12,
+                ),
             ),
         )
 
@@ -168,13 +173,16 @@ class ChatListView:
             visible=False,
         )
         self.new_chat = ft.FloatingActionButton(
-            icon=ft.Icons.EDIT, tooltip="New chat", on_click=on_new_chat
+            content=labelled_icon(ft.Icons.EDIT, "New chat"),
+            tooltip="New chat",
+            on_click=on_new_chat,
         )
         self.control = ft.Stack(
             expand=True,
             controls=[
                 ft.Column(
-                    [
+                    horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+                    controls=[
                         self.banner,
                         ft.Container(self.search, padding=ft.Padding(12, 8, 12, 4)),
                         self.empty,

@@ -8,6 +8,7 @@ from enum import StrEnum
 import flet as ft
 
 from client.offline.records import CachedMessage
+from client.views.widgets import icon_button, refresh, relabel
 from protocol.limits import MAX_TEXT_LENGTH
 
 
@@ -64,17 +65,13 @@ class Composer:
             on_submit=self._submit,
             on_selection_change=self._selection_changed,
         )
-        self.send_button = ft.IconButton(
-            ft.Icons.SEND, tooltip="Send", disabled=True, on_click=self._submit
-        )
-        self.emoji_button = ft.IconButton(
-            ft.Icons.EMOJI_EMOTIONS_OUTLINED, tooltip="Emoji", on_click=handlers.on_emoji
+        self.send_button = icon_button(ft.Icons.SEND, "Send", disabled=True, on_click=self._submit)
+        self.emoji_button = icon_button(
+            ft.Icons.EMOJI_EMOTIONS_OUTLINED, "Emoji", on_click=handlers.on_emoji
         )
         self.bar_text = ft.Text("", max_lines=2, overflow=ft.TextOverflow.ELLIPSIS, expand=True)
         self.bar_icon = ft.Icon(ft.Icons.REPLY, size=18)
-        self.bar_close = ft.IconButton(
-            ft.Icons.CLOSE, icon_size=18, tooltip="Cancel reply", on_click=self.cancel
-        )
+        self.bar_close = icon_button(ft.Icons.CLOSE, "Cancel reply", size=18, on_click=self.cancel)
         self.bar = ft.Container(
             visible=False,
             padding=ft.Padding(12, 4, 4, 4),
@@ -113,7 +110,7 @@ class Composer:
         self.mode, self.target = ComposerMode.REPLY, message
         self.bar_icon.icon = ft.Icons.REPLY
         self.bar_text.value = f"Replying to {sender_name}: {message.text or ''}"
-        self.bar_close.tooltip = "Cancel reply"
+        relabel(self.bar_close, ft.Icons.CLOSE, "Cancel reply")
         self.bar.visible = True
 
     def edit(self, message: CachedMessage) -> None:
@@ -121,7 +118,7 @@ class Composer:
         self.mode, self.target = ComposerMode.EDIT, message
         self.bar_icon.icon = ft.Icons.EDIT
         self.bar_text.value = "Editing message"
-        self.bar_close.tooltip = "Cancel edit"
+        relabel(self.bar_close, ft.Icons.CLOSE, "Cancel edit")
         self.bar.visible = True
         self.set_text(message.text or "")
 
@@ -133,7 +130,7 @@ class Composer:
             self.set_text("")
         self.mode, self.target = ComposerMode.NEW, None
         self.bar.visible = False
-        self.control.update()
+        refresh(self.control)
         return True
 
     def insert(self, text: str) -> None:
@@ -142,7 +139,6 @@ class Composer:
         at = len(value) if self._cursor is None else min(self._cursor, len(value))
         self.field.value = value[:at] + text + value[at:]
         self._cursor = at + len(text)
-        self.field.selection = ft.TextSelection(self._cursor, self._cursor)
         self._sync_send()
         self._handlers.on_typing(self.field.value)
 
@@ -151,7 +147,7 @@ class Composer:
 
     def _changed(self) -> None:
         self._sync_send()
-        self.send_button.update()
+        refresh(self.send_button)
         self._handlers.on_typing(self.field.value)
 
     def _selection_changed(self, event: ft.TextSelectionChangeEvent[ft.TextField]) -> None:
@@ -170,5 +166,6 @@ class Composer:
         self.mode, self.target = ComposerMode.NEW, None
         self.bar.visible = False
         self.set_text("")
-        self.control.update()
+        self._handlers.on_typing("")
+        refresh(self.control)
         await self.field.focus()

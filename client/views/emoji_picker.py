@@ -18,6 +18,7 @@ from client.views.emoji_data import (
     name_of,
     search,
 )
+from client.views.widgets import icon_button, labelled_icon, refresh
 
 COLUMNS = 8
 """Cells per grid row (arrow up/down move by this many)."""
@@ -65,7 +66,7 @@ class EmojiPicker:
             on_submit=self._pick_highlighted,
         )
         self.tone_button = ft.PopupMenuButton(
-            icon=ft.Icons.BACK_HAND_OUTLINED,
+            icon=labelled_icon(ft.Icons.BACK_HAND_OUTLINED, "Skin tone"),
             tooltip="Skin tone",
             items=[
                 ft.PopupMenuItem(
@@ -82,6 +83,7 @@ class EmojiPicker:
         self.caption = ft.Text("", size=12, color=ft.Colors.ON_SURFACE_VARIANT)
         self.control = ft.Container(
             height=360,
+            width=COLUMNS * 46 + 24,
             bgcolor=ft.Colors.SURFACE_CONTAINER,
             border_radius=12,
             padding=8,
@@ -91,9 +93,7 @@ class EmojiPicker:
                         [
                             ft.Container(self.search, expand=True),
                             self.tone_button,
-                            ft.IconButton(
-                                ft.Icons.CLOSE, tooltip="Close emoji picker", on_click=on_close
-                            ),
+                            icon_button(ft.Icons.CLOSE, "Close emoji picker", on_click=on_close),
                         ],
                         spacing=4,
                     ),
@@ -120,9 +120,9 @@ class EmojiPicker:
             c for c in CATEGORIES if self._entries_for(c)
         ]
         self.tabs.controls = [
-            ft.IconButton(
+            icon_button(
                 _CATEGORY_ICONS[name],
-                tooltip=name,
+                name,
                 selected=name == self.category and not self.search.value,
                 on_click=lambda _, n=name: self._choose_category(n),
             )
@@ -163,7 +163,7 @@ class EmojiPicker:
     def _choose_category(self, category: str) -> None:
         self.search.value = ""
         self._show_category(category)
-        self.control.update()
+        refresh(self.control)
 
     def _search_changed(self) -> None:
         query = self.search.value.strip()
@@ -171,12 +171,12 @@ class EmojiPicker:
             self._show([e for e in search(query) if self._permits(e.char)])
         else:
             self._show_category(self.category)
-        self.control.update()
+        refresh(self.tabs, self.grid, self.caption)  # not the field: its value may be ahead
 
     def _set_tone(self, modifier: str) -> None:
         self.tone = modifier
         self._show(self.entries)
-        self.control.update()
+        refresh(self.tabs, self.grid, self.caption)
 
     def _pick(self, entry: EmojiEntry) -> None:
         self._on_pick(self._display(entry))
@@ -200,7 +200,7 @@ class EmojiPicker:
         moves = {"Arrow Left": -1, "Arrow Right": 1, "Arrow Up": -COLUMNS, "Arrow Down": COLUMNS}
         if key in moves:
             self.move(moves[key])
-            self.control.update()
+            refresh(self.grid, self.caption)
             return True
         if key == "Escape":
             self._on_close()

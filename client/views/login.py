@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import flet as ft
 
 from client.errors import ConflictError, NetworkError, OpenChatError
+from client.views.widgets import refresh
 from protocol.limits import (
     MAX_DISPLAY_NAME_LENGTH,
     MAX_PASSWORD_LENGTH,
@@ -164,7 +165,7 @@ class LoginView:
         self._show_errors({}, "")
         self.submit_button.disabled = True
         self.progress.visible = True
-        self.control.update()
+        refresh(self.control)
         try:
             await self._on_submit(credentials)
         except OpenChatError as error:
@@ -172,4 +173,4 @@ class LoginView:
         finally:
             self.submit_button.disabled = False
             self.progress.visible = False
-        self.control.update()
+        refresh(self.control)

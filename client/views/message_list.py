@@ -1,11 +1,11 @@
-"""The chat's message list: a bounded window over the cache that pages as you scroll.
+"""The chat's message list: renders the store's bounded window of the open chat and pages it.
 
 The list is a reversed ``ListView`` (index 0 is the newest message, at the bottom), so adding
-older messages at the top never moves what the reader is looking at. The window holds at most
-:data:`MAX_WINDOW` messages: paging further up drops the newest ones, paging back down drops the
-oldest, so the number of message controls stays bounded however long the history is.
-New messages join the window only while the reader is at the bottom; otherwise they are counted
-for the scroll-to-bottom button.
+older messages at the top never moves what the reader is looking at. Scrolling near the top asks
+the store for the older page, near the bottom (when the window does not end at the newest
+message) for the newer one; the store drops messages beyond its window size, so the number of
+message controls stays bounded however long the history is. New messages join the list only
+while the reader is at the bottom; otherwise they are counted for the scroll-to-bottom button.
 """
 
 from collections.abc import Callable
@@ -15,32 +15,34 @@ from typing import Protocol
 import flet as ft
 
 from client.offline.records import CachedMessage, MessageStatus
+from client.store import ChatWindow
 from client.views.bubble import BubbleData, BubbleHandlers, bubble
 from client.views.format import day_label
+from client.views.widgets import refresh
 
-PAGE_SIZE = 50
-"""Messages read from the cache per page."""
-MAX_WINDOW = 150
-"""The most messages (and so message controls) the list ever holds."""
 EDGE_PIXELS = 600.0
-"""Load the next page when the viewport is this close to the window's edge."""
+"""Ask for the next page when the viewport is this close to the window's edge."""
 BOTTOM_PIXELS = 24.0
 """Within this distance of the bottom the reader counts as "at the bottom"."""
+MAX_JUMP_PAGES = 40
+"""How many older pages a jump to an old message may read before giving up."""
 
 
-class MessagePager(Protocol):
-    """Keyset paging over one conversation's cached messages (``offline.cache.Cache`` fits)."""
+class WindowSource(Protocol):
+    """The part of ``client.store.Store`` the list reads and drives."""
 
-    def messages_before(
-        self, conversation_id: str, before: int | None = None, limit: int = 50
-    ) -> list[CachedMessage]:
-        """Up to ``limit`` messages before ``position`` (None: the newest), oldest first."""
+    window: ChatWindow | None
+
+    def load_older(self) -> bool:
+        """Page the window back; False when there is nothing older."""
         ...
 
-    def messages_after(
-        self, conversation_id: str, after: int, limit: int = 50
-    ) -> list[CachedMessage]:
-        """Up to ``limit`` messages after ``position``, oldest first."""
+    def load_newer(self) -> bool:
+        """Page the window forward; False when it already ends at the newest message."""
+        ...
+
+    def open_chat(self, conversation_id: str) -> ChatWindow:
+        """Reset the window to the newest page."""
         ...
 
 
@@ -48,29 +50,28 @@ BubbleFactory = Callable[[CachedMessage], BubbleData]
 
 
 class MessageList:
-    """A bounded, paging window of bubbles for one conversation."""
+    """The bubbles of the store's chat window."""
 
     def __init__(
         self,
-        pager: MessagePager,
+        source: WindowSource,
         describe: BubbleFactory,
         handlers: BubbleHandlers,
         zone: tzinfo | None = None,
     ) -> None:
         """``describe`` turns a cached message into what its bubble shows (names, quote)."""
-        self._pager = pager
+        self._source = source
         self._describe = describe
         self._handlers = handlers
         self._zone = zone
         self.conversation_id: str | None = None
-        self.window: list[CachedMessage] = []
+        self.shown: list[CachedMessage] = []
         """The messages on screen, oldest first."""
-        self.has_older = False
-        self.at_latest = True
-        """True when the window ends with the conversation's newest message."""
         self.at_bottom = True
         self.unseen = 0
         """New messages that arrived while the reader was scrolled up."""
+        self._cutoff: int | None = None
+        """While scrolled up: the newest position shown; newer messages wait (``unseen``)."""
         self.unread_after_seq: int | None = None
         """Messages from others with a larger seq get the "Unread messages" marker above."""
         self.highlight: int | None = None
@@ -87,13 +88,9 @@ class MessageList:
             scroll_interval=50,
         )
 
-    # -- what tests and the bench read -------------------------------------------------------
-
     def message_control_count(self) -> int:
         """How many message bubbles the list holds right now."""
         return len(self._built)
-
-    # -- loading ---------------------------------------------------------------------------
 
     def open(self, conversation_id: str, unread_after_seq: int | None = None) -> None:
         """Show the newest page of ``conversation_id``."""
@@ -101,88 +98,58 @@ class MessageList:
         self.unread_after_seq = unread_after_seq
         self.highlight = None
         self._built.clear()
-        self.window = self._pager.messages_before(conversation_id, None, PAGE_SIZE)
-        self.has_older = len(self.window) == PAGE_SIZE
-        self.at_latest = True
+        self._cutoff = None
         self.at_bottom = True
         self._set_unseen(0)
-        self._render()
+        self._source.open_chat(conversation_id)
+        self.refresh()
 
-    def open_at(self, conversation_id: str, message: CachedMessage) -> None:
-        """Show ``message`` in context (highlighted, near the bottom of the viewport)."""
-        self.conversation_id = conversation_id
-        self._built.clear()
-        before = self._pager.messages_before(conversation_id, message.position, PAGE_SIZE)
-        after = self._pager.messages_after(conversation_id, message.position, 5)
-        self.window = [*before, message, *after]
-        self.has_older = len(before) == PAGE_SIZE
-        self.at_latest = len(after) < 5
-        self.highlight = message.local_id
-        self._render()
-
-    def refresh(self) -> None:
-        """Re-read the window from the pager after the store says the conversation changed."""
+    def open_at(self, message: CachedMessage) -> bool:
+        """Show ``message`` in context, highlighted; False when it is not in the cache."""
         if self.conversation_id is None:
-            return
-        if self.at_latest and self.at_bottom:
-            count = max(PAGE_SIZE, len(self.window))
-            fresh = self._pager.messages_before(self.conversation_id, None, count)
-            self.window = fresh[-MAX_WINDOW:]
-            self.has_older = self.has_older or len(fresh) > len(self.window)
-        elif self.window:
-            start = self.window[0].position - 1
-            fresh = self._pager.messages_after(self.conversation_id, start, len(self.window) + 1)
-            known = {m.local_id for m in self.window}
-            newest = self.window[-1].position
-            self.window = [m for m in fresh if m.local_id in known or m.position <= newest]
-            if self.at_latest:
-                self._set_unseen(self.unseen + sum(1 for m in fresh if m.local_id not in known))
-                self.at_latest = False
-        self._render()
-
-    def load_older(self) -> bool:
-        """Add the page before the window (dropping the newest beyond the bound)."""
-        if self.conversation_id is None or not self.window or not self.has_older:
             return False
-        older = self._pager.messages_before(
-            self.conversation_id, self.window[0].position, PAGE_SIZE
-        )
-        self.has_older = len(older) == PAGE_SIZE
-        if not older:
-            return False
-        self.window = older + self.window
-        if len(self.window) > MAX_WINDOW:
-            self.window = self.window[:MAX_WINDOW]
-            self.at_latest = False
-        self._render()
+        window = self._source.window
+        pages = 0
+        while window is not None and not any(
+            m.local_id == message.local_id for m in window.messages
+        ):
+            if window.messages and message.position > window.messages[-1].position:
+                if not self._source.load_newer():
+                    return False
+            elif pages >= MAX_JUMP_PAGES or not self._source.load_older():
+                return False
+            pages += 1
+            window = self._source.window
+        self.highlight = message.local_id
+        self.refresh()
         return True
 
-    def load_newer(self) -> bool:
-        """Add the page after the window (dropping the oldest beyond the bound)."""
-        if self.conversation_id is None or not self.window or self.at_latest:
-            return False
-        newer = self._pager.messages_after(
-            self.conversation_id, self.window[-1].position, PAGE_SIZE
-        )
-        self.at_latest = len(newer) < PAGE_SIZE
-        self.window = self.window + newer
-        if len(self.window) > MAX_WINDOW:
-            self.window = self.window[-MAX_WINDOW:]
-            self.has_older = True
-        if self.at_latest:
-            self._set_unseen(0)
-        self._render()
-        return bool(newer)
+    def refresh(self) -> None:
+        """Re-render from the store's window (call it when the store notifies the open chat)."""
+        window = self._source.window
+        if window is None or window.conversation_id != self.conversation_id:
+            return
+        messages = list(window.messages)
+        if self._cutoff is not None:
+            newer = [m for m in messages if m.position > self._cutoff]
+            if newer and window.at_latest:
+                self._set_unseen(len(newer))
+            messages = [m for m in messages if m.position <= self._cutoff]
+        self.shown = messages
+        self._render(window.has_older)
 
     async def jump_to_bottom(self) -> None:
         """Show the newest messages and scroll to them (the scroll-to-bottom button)."""
         if self.conversation_id is None:
             return
-        if not self.at_latest:
-            self.open(self.conversation_id, self.unread_after_seq)
+        window = self._source.window
+        if window is None or not window.at_latest:
+            self._source.open_chat(self.conversation_id)
+        self._cutoff = None
         self.at_bottom = True
         self._set_unseen(0)
-        self.list.update()
+        self.refresh()
+        refresh(self.list)
         await self.list.scroll_to(offset=0, duration=200)
 
     # -- rendering -------------------------------------------------------------------------
@@ -211,18 +178,18 @@ class MessageList:
         self._built[message.local_id] = (message, highlighted, control)
         return control
 
-    def _render(self) -> None:
+    def _render(self, has_older: bool) -> None:
         now = datetime.now(UTC)
         controls: list[ft.Control] = []
         keep: set[int] = set()
         previous: CachedMessage | None = None
         marker_done = self.unread_after_seq is None
-        for message in self.window:
+        for message in self.shown:
             new_day = previous is None or (
                 message.created_at.astimezone(self._zone).date()
                 != previous.created_at.astimezone(self._zone).date()
             )
-            if new_day and (previous is not None or not self.has_older):
+            if new_day and (previous is not None or not has_older):
                 controls.append(_separator(day_label(message.created_at, now, self._zone)))
             if (
                 not marker_done
@@ -243,22 +210,27 @@ class MessageList:
         self.list.controls = controls
 
     def _on_scroll(self, event: ft.OnScrollEvent) -> None:
+        was_at_bottom = self.at_bottom
         self.at_bottom = event.pixels <= BOTTOM_PIXELS
+        if was_at_bottom and not self.at_bottom and self.shown:
+            self._cutoff = self.shown[-1].position
         if self._loading:
             return
         self._loading = True
         try:
+            window = self._source.window
             changed = False
             if event.max_scroll_extent - event.pixels < EDGE_PIXELS:
-                changed = self.load_older()
-            elif event.pixels < EDGE_PIXELS and not self.at_latest:
-                changed = self.load_newer()
-            elif self.at_bottom and self.unseen:
-                self.refresh()
+                changed = self._source.load_older()
+            elif event.pixels < EDGE_PIXELS and window is not None and not window.at_latest:
+                changed = self._source.load_newer()
+            if self.at_bottom and self._cutoff is not None:
+                self._cutoff = None
                 self._set_unseen(0)
                 changed = True
             if changed:
-                self.list.update()
+                self.refresh()
+                refresh(self.list)
         finally:
             self._loading = False
 

@@ -5,6 +5,7 @@ from collections.abc import Callable
 import flet as ft
 
 from client.views.emoji_data import name_of
+from client.views.widgets import icon_button
 from protocol.reactions import QUICK_REACTIONS
 
 
@@ -24,7 +25,5 @@ def quick_reactions(
         )
         for char in QUICK_REACTIONS
     ]
-    buttons.append(
-        ft.IconButton(ft.Icons.ADD_REACTION_OUTLINED, tooltip="More reactions", on_click=on_more)
-    )
+    buttons.append(icon_button(ft.Icons.ADD_REACTION_OUTLINED, "More reactions", on_click=on_more))
     return ft.Row(buttons, spacing=2, wrap=True)

@@ -6,11 +6,12 @@ Every test here is marked ``e2e`` and skips with a reason when ``/usr/bin/chromi
 from collections.abc import Callable, Iterator, Mapping
 
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
-from .harness import CHROMIUM, CHROMIUM_ARGS, FletServer
+from .harness import CHROMIUM, CHROMIUM_ARGS, DESKTOP, TIMEOUT_MS, FletServer, open_app
 
 StartApp = Callable[..., FletServer]
+OpenPage = Callable[..., Page]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -26,6 +27,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def playwright_session() -> Iterator[Playwright]:
     """One Playwright driver for the whole run."""
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         yield playwright
 
@@ -53,3 +55,21 @@ def start_app() -> Iterator[StartApp]:
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def open_page(browser: Browser) -> Iterator[OpenPage]:
+    """Open app pages: ``open_page(url, viewport=DESKTOP, color_scheme="light")``, each in its own
+    browser context (its own user); all closed after the test."""
+    pages: list[Page] = []
+
+    def open_one(
+        url: str, viewport: Mapping[str, int] = DESKTOP, color_scheme: str = "light"
+    ) -> Page:
+        page = open_app(browser, url, viewport, color_scheme)
+        pages.append(page)
+        return page
+
+    yield open_one
+    for page in pages:
+        page.context.close()

@@ -17,12 +17,15 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+TIMEOUT_MS = 30_000
+TYPING_DELAY_MS = 40
+"""How long actions and assertions wait: the test machine may be heavily loaded."""
 PHONE = {"width": 400, "height": 820}
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -106,13 +109,14 @@ def open_app(
         viewport={"width": viewport["width"], "height": viewport["height"]},
         color_scheme=color_scheme,  # type: ignore[arg-type]
     )
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.goto(url)
     enable_semantics(page)
     return page
 
 
-_SETTLE_MS = 400
+_SETTLE_MS = 1500
 _NEXT_FRAMES = """new Promise(done => {
     let frames = 0;
     const tick = () => (++frames >= 3 ? done(null) : requestAnimationFrame(tick));
@@ -124,19 +128,30 @@ def screenshot(page: Page, name: str) -> Path:
     """Save a PNG of the page as ``test-artifacts/e2e/NAME.png`` and return its path."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.wait_for_timeout(_SETTLE_MS)  # artifacts only: let Material transitions finish
+    page.wait_for_timeout(_SETTLE_MS)  # artifacts only: the canvas paints after the semantics tree
     page.evaluate(_NEXT_FRAMES)
     page.screenshot(path=str(path))
     return path
 
 
+def focus(field: Locator, attempts: int = 3) -> None:
+    """Click a text field until it has the keyboard focus (a busy machine may drop a click)."""
+    expect(field).to_be_visible()
+    for attempt in range(attempts):
+        field.click()
+        try:
+            expect(field).to_be_focused(timeout=5_000)
+            return
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
+
+
 def fill(page: Page, label: str, text: str) -> None:
     """Type ``text`` into the text field labelled ``label`` (replacing what it holds)."""
     field = page.get_by_label(label, exact=True)
-    expect(field).to_be_visible()
-    field.click()
-    expect(field).to_be_focused()
+    focus(field)
     page.keyboard.press("ControlOrMeta+a")
     page.keyboard.press("Delete")
-    page.keyboard.type(text)
+    page.keyboard.type(text, delay=TYPING_DELAY_MS)
     expect(field).to_have_value(text)

@@ -1,15 +1,15 @@
 """The sign-in screen in a real browser: labelled fields, local validation, service errors."""
 
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
-from .conftest import StartApp
-from .harness import PHONE, fill, open_app, screenshot
+from .conftest import OpenPage, StartApp
+from .harness import PHONE, fill, screenshot
 
 
-def test_sign_in_screen_validates_and_signs_in(browser: Browser, start_app: StartApp) -> None:
+def test_sign_in_screen_validates_and_signs_in(open_page: OpenPage, start_app: StartApp) -> None:
     """Typing into labelled fields works; bad input and an unreachable server show errors."""
     app = start_app("tests.e2e.apps:login_screen")
-    page = open_app(browser, app.url, PHONE)
+    page = open_page(app.url, PHONE)
     expect(page.get_by_text("Sign in to OpenChat")).to_be_visible()
     screenshot(page, "login-empty")
 
@@ -29,10 +29,10 @@ def test_sign_in_screen_validates_and_signs_in(browser: Browser, start_app: Star
     expect(page.get_by_text("Signed in as alice")).to_be_visible()
 
 
-def test_register_mode_shows_display_name(browser: Browser, start_app: StartApp) -> None:
+def test_register_mode_shows_display_name(open_page: OpenPage, start_app: StartApp) -> None:
     """Switching to registration asks for a display name and reports a taken username."""
     app = start_app("tests.e2e.apps:login_screen")
-    page = open_app(browser, app.url, PHONE, color_scheme="dark")
+    page = open_page(app.url, PHONE, color_scheme="dark")
     page.get_by_role("button", name="Create an account").click()
     expect(page.get_by_label("Display name", exact=True)).to_be_visible()
     fill(page, "Username", "taken")

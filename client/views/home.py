@@ -1,0 +1,239 @@
+"""The signed-in screen: chat list and chat, side by side on a wide window, one at a time on a
+phone; it subscribes to the store and re-reads what changed (views never do I/O)."""
+
+from collections.abc import Callable
+from functools import lru_cache
+
+import flet as ft
+
+from client.offline.records import CachedMessage, ChatRow
+from client.store import Store, Topic
+from client.theme import WIDE_LAYOUT_MIN_WIDTH
+from client.views.bubble import BubbleData, ReplyQuote
+from client.views.chat import ChatActions, ChatHeader, ChatView
+from client.views.chat_list import ChatListView, ChatTileData
+from client.views.widgets import refresh
+from protocol.models import PresenceStatus
+
+CONNECTION_TEXT = {
+    "offline": "Waiting for network…",
+    "connecting": "Connecting…",
+}
+
+
+class Home:
+    """Chat list + open chat, wired to a :class:`Store` and the user's actions."""
+
+    def __init__(
+        self,
+        store: Store,
+        actions: ChatActions,
+        me: str,
+        on_search: Callable[[str], None],
+        on_new_chat: Callable[[], None],
+    ) -> None:
+        """``me`` is the signed-in user's id."""
+        self.store = store
+        self.me = me
+        self.page: ft.Page | None = None
+        self.wide = True
+        self._names = lru_cache(maxsize=4096)(self._lookup_name)
+        self.chat_list = ChatListView(self.open_chat, on_search, on_new_chat)
+        self.chat = ChatView(
+            store,
+            self._describe,
+            actions,
+            sender_name=lambda m: self.name(m.sender_id),
+            is_mine=lambda m: m.sender_id == me,
+            on_back=self.close_chat,
+            find_message=store.cache.message_by_id,
+        )
+        self.placeholder = ft.Container(
+            ft.Text("Choose a chat to start messaging", color=ft.Colors.ON_SURFACE_VARIANT),
+            alignment=ft.Alignment.CENTER,
+            expand=True,
+        )
+        self.list_pane = ft.Container(self.chat_list.control, width=360)
+        self.chat_pane = ft.Container(self.placeholder, expand=True)
+        self.control = ft.Row(
+            [self.list_pane, ft.VerticalDivider(width=1), self.chat_pane],
+            spacing=0,
+            expand=True,
+            vertical_alignment=ft.CrossAxisAlignment.STRETCH,
+        )
+        store.subscribe(self._changed)
+
+    # -- names ---------------------------------------------------------------------------------
+
+    def _lookup_name(self, user_id: str) -> str:
+        user = self.store.cache.user(user_id)
+        return user.display_name if user is not None else "Unknown"
+
+    def name(self, user_id: str) -> str:
+        """A user's display name ("You" for the signed-in user)."""
+        return "You" if user_id == self.me else self._names(user_id)
+
+    def title_of(self, row: ChatRow) -> str:
+        """A conversation's title: the group title, or the other person's name."""
+        if row.title:
+            return row.title
+        return self.name(row.peer_id) if row.peer_id else "Chat"
+
+    def _online(self, user_id: str | None) -> bool:
+        presence = self.store.presence.get(user_id) if user_id else None
+        return presence is not None and presence.status == PresenceStatus.ONLINE
+
+    def _typing_text(self, row_id: str, group: bool) -> str | None:
+        users = self.store.typing_users(row_id)
+        if not users:
+            return None
+        if not group:
+            return "typing…"
+        if len(users) == 1:
+            return f"{users[0].display_name} is typing…"
+        return f"{len(users)} people are typing…"
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def attach(self, page: ft.Page) -> None:
+        """Remember the page and lay out for its width (call again on resize)."""
+        self.page = page
+        self.layout(page.width or WIDE_LAYOUT_MIN_WIDTH)
+
+    def layout(self, width: float) -> None:
+        """Side by side when ``width`` is wide enough, else one pane at a time."""
+        self.wide = width >= WIDE_LAYOUT_MIN_WIDTH
+        open_chat = self.chat.conversation_id is not None
+        self.chat.back.visible = not self.wide
+        self.list_pane.width = 360 if self.wide else None
+        self.list_pane.expand = not self.wide
+        self.list_pane.visible = self.wide or not open_chat
+        self.chat_pane.visible = self.wide or open_chat
+        self.chat_pane.content = self.chat.control if open_chat else self.placeholder
+        divider = self.control.controls[1]
+        divider.visible = self.wide
+
+    # -- chat list -----------------------------------------------------------------------------
+
+    def tile_data(self, row: ChatRow) -> ChatTileData:
+        """Resolve one chat-list row for its tile."""
+        group = row.type != "direct"
+        preview = row.last_message
+        sender = None
+        if preview is not None and not preview.deleted:
+            if preview.sender_id == self.me:
+                sender = "You"
+            elif group:
+                sender = self.name(preview.sender_id)
+        return ChatTileData(
+            row=row,
+            title=self.title_of(row),
+            preview_sender=sender,
+            typing=self._typing_text(row.id, group),
+            online=not group and self._online(row.peer_id),
+        )
+
+    def show_chat_list(self) -> None:
+        """Render the store's chat list and connection state."""
+        self.chat_list.selected = self.chat.conversation_id
+        self.chat_list.show([self.tile_data(row) for row in self.store.chat_list])
+        state = self.store.connection
+        banner = CONNECTION_TEXT.get(state)
+        queued = self.store.outbox_counts
+        pending = getattr(queued, "pending", 0)
+        if banner and pending:
+            banner += f" {pending} message{'s' if pending != 1 else ''} waiting to be sent."
+        self.chat_list.show_connection(banner)
+
+    # -- chat ----------------------------------------------------------------------------------
+
+    def header_for(self, row: ChatRow) -> ChatHeader:
+        """The open chat's header from its chat-list row."""
+        group = row.type != "direct"
+        typing = self._typing_text(row.id, group)
+        online = not group and self._online(row.peer_id)
+        if typing:
+            status = typing
+        elif group:
+            status = f"{row.member_count} members"
+        else:
+            status = "online" if online else ""
+        pinned = self.store.cache.pinned_messages(row.id)
+        return ChatHeader(
+            conversation_id=row.id,
+            title=self.title_of(row),
+            avatar_key=row.peer_id or row.id,
+            status=status,
+            online=online,
+            pinned=pinned[-1] if pinned else None,
+            can_delete_others=group and row.my_role in ("admin", "owner"),
+        )
+
+    def _describe(self, message: CachedMessage) -> BubbleData:
+        reply = None
+        if message.reply_to_id:
+            original = self.store.cache.message_by_id(message.reply_to_id)
+            if original is not None:
+                reply = ReplyQuote(
+                    message_id=message.reply_to_id,
+                    sender_name=self.name(original.sender_id),
+                    text=" ".join((original.text or "").split()),
+                    deleted=original.deleted,
+                )
+        row = self.store.cache.conversation(message.conversation_id)
+        group = row is not None and row.type != "direct"
+        mine = message.sender_id == self.me
+        return BubbleData(
+            message=message,
+            mine=mine,
+            sender_name=self.name(message.sender_id) if group and not mine else None,
+            reply=reply,
+        )
+
+    def open_chat(self, conversation_id: str) -> None:
+        """Open a conversation from the list."""
+        row = self.store.cache.conversation(conversation_id)
+        if row is None:
+            return
+        draft = row.draft or ""
+        self.chat.open(self.header_for(row), row.last_read_seq if row.unread_count else None, draft)
+        self.layout(self.page.width if self.page and self.page.width else 1000)
+        self.show_chat_list()
+        self._update()
+
+    def close_chat(self) -> None:
+        """Back to the list (phone layout)."""
+        self.chat.messages.conversation_id = None
+        self.store.close_chat()
+        self.layout(self.page.width if self.page and self.page.width else 1000)
+        self.show_chat_list()
+        self._update()
+
+    def handle_key(self, key: str, shift: bool) -> bool:
+        """Route a page key event: the open chat first (pickers, Esc), then Esc closes the chat
+        on a phone."""
+        if self.chat.conversation_id is not None and self.chat.handle_key(key, shift):
+            return True
+        if key == "Escape" and not self.wide and self.chat.conversation_id is not None:
+            self.close_chat()
+            return True
+        return False
+
+    def _update(self) -> None:
+        refresh(self.control)
+
+    def _changed(self, topic: Topic) -> None:
+        touched: list[ft.BaseControl] = []
+        if topic in (Topic.CHAT_LIST, Topic.OUTBOX, Topic.CONNECTION, Topic.PRESENCE, Topic.TYPING):
+            self.show_chat_list()
+            touched.append(self.chat_list.control)
+        if self.chat.conversation_id is not None:
+            if topic == Topic.OPEN_CHAT:
+                self.chat.messages.refresh()
+                touched.append(self.chat.messages.list)
+            if topic in (Topic.CHAT_LIST, Topic.PRESENCE, Topic.TYPING):
+                row = self.store.cache.conversation(self.chat.conversation_id)
+                if row is not None:
+                    self.chat.show_header(self.header_for(row))
+                    touched.append(self.chat.header)
+        refresh(*touched)
