@@ -66,7 +66,11 @@ PASSWORD = "bench-password-123"
 CONNECT_CONCURRENCY = 20
 SETUP_CONCURRENCY = 16
 DRAIN_SECONDS = 10.0
+BACKLOG_SECONDS = 300.0
+"""How long the generator lets an overloaded server answer the rest before the next phase."""
 """How long the generator waits after a phase for outstanding deliveries (then they are lost)."""
+START_SECONDS = 120.0
+"""Longest a server may take to start (imports and migrations are slow on a busy machine)."""
 TARGET_P95_MS = 50.0
 TARGET_PEAK_RATIO = 0.45
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -123,9 +127,14 @@ class PhaseResult:
     """Deliveries to the other client inside the measured window."""
     window: float = 0.0
     lost: int = 0
-    """Measured messages neither delivered nor refused within ``DRAIN_SECONDS`` of the end."""
+    """Measured messages neither delivered nor refused within ``DRAIN_SECONDS`` of the end
+    (late or lost)."""
     errors: Counter[str] = field(default_factory=Counter)
     cpu_seconds: float = 0.0
+    backlog: float = 0.0
+    """Seconds after the drain until every send of the phase was answered (server overloaded)."""
+    unanswered: int = 0
+    """Sends still without an ack ``BACKLOG_SECONDS`` after the drain."""
 
     def merge(self, other: "PhaseResult") -> None:
         """Add another worker's figures to these."""
@@ -137,6 +146,8 @@ class PhaseResult:
         self.lost += other.lost
         self.errors.update(other.errors)
         self.cpu_seconds += other.cpu_seconds
+        self.backlog = max(self.backlog, other.backlog)
+        self.unanswered += other.unanswered
 
 
 # --- the load generator (runs in worker processes) -----------------------------------------------
@@ -168,10 +179,11 @@ class LoadGenerator:
         self._result = PhaseResult()
         self._window = (0.0, 0.0)
         self._flooding_until = 0.0
+        self._phase = 0
         self._unacked = 0
         self._undelivered = 0
         """Measured messages not yet delivered (nor refused)."""
-        self._settled = asyncio.Event()
+        self._changed = asyncio.Event()
         self._cpu_at_start = 0.0
 
     async def connect(self) -> list[str]:
@@ -208,7 +220,7 @@ class LoadGenerator:
             del self._pending[data["clientId"]]
             if pending.measured:
                 self._undelivered -= 1
-                self._check_settled()
+                self._changed.set()
             window_start, window_end = self._window
             if window_start <= now <= window_end:
                 self._result.delivered += 1
@@ -226,10 +238,14 @@ class LoadGenerator:
         self._unacked += 1
         self._undelivered += measured
         self._result.sent += measured
+        phase = self._phase
 
         async def on_ack(ack: Any) -> None:
             now = time.monotonic()
+            if phase != self._phase:
+                return  # answered after its phase was given up on
             self._unacked -= 1
+            self._changed.set()
             if isinstance(ack, dict) and "error" in ack:
                 if self._pending.pop(client_id, None) is not None and measured:
                     self._undelivered -= 1
@@ -238,7 +254,6 @@ class LoadGenerator:
                 self._result.ack_latencies.append(now - sent_at)
             if now < self._flooding_until:
                 await self._send(index, measured=now >= self._window[0])
-            self._check_settled()
 
         await self._clients[index].emit(
             "send_message",
@@ -280,24 +295,33 @@ class LoadGenerator:
         return await self._finish()
 
     def _begin(self, window: tuple[float, float]) -> None:
+        self._phase += 1
+        self._unacked = self._undelivered = 0
+        self._pending.clear()
         self._result = PhaseResult(window=window[1] - window[0])
         self._window = window
         self._cpu_at_start = time.process_time()
 
-    def _check_settled(self) -> None:
-        if self._unacked == 0 and self._undelivered == 0:
-            self._settled.set()
+    async def _wait(self, done: Callable[[], bool], seconds: float) -> None:
+        """Until ``done()`` holds (checked after every ack and delivery), at most ``seconds``."""
+        with suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                while not done():
+                    self._changed.clear()
+                    await self._changed.wait()
 
     async def _finish(self) -> PhaseResult:
-        self._settled.clear()
-        self._check_settled()
-        with suppress(TimeoutError):  # what is still missing then is counted as lost
-            await asyncio.wait_for(self._settled.wait(), DRAIN_SECONDS)
         result = self._result
+        await self._wait(lambda: not self._unacked and not self._undelivered, DRAIN_SECONDS)
         result.cpu_seconds = time.process_time() - self._cpu_at_start
-        result.lost = sum(p.measured for p in self._pending.values())
-        self._pending.clear()
-        self._unacked = self._undelivered = 0
+        result.lost = self._undelivered
+        for pending in self._pending.values():
+            pending.measured = False  # a later arrival no longer counts
+        self._undelivered = 0
+        started = time.monotonic()
+        await self._wait(lambda: not self._unacked, BACKLOG_SECONDS)
+        result.backlog = time.monotonic() - started
+        result.unanswered = self._unacked
         return result
 
 
@@ -442,7 +466,10 @@ def bare_relay() -> Iterator[tuple[list[str], list[int]]]:
 @contextmanager
 def openchat_servers(backend: str, data_dir: Path) -> Iterator[tuple[list[str], list[int]]]:
     """Our server: one node on SQLite, or two nodes on PostgreSQL + Redis."""
-    env = {"OPENCHAT_MESSAGES_PER_MINUTE": RATE_LIMIT_OFF, "OPENCHAT_SECRET_KEY": _secret()}
+    env = {
+        "OPENCHAT_MESSAGES_PER_MINUTE": RATE_LIMIT_OFF,
+        "OPENCHAT_SECRET_KEY": secrets.token_urlsafe(32),  # a token works on every node
+    }
     with ExitStack() as stack:
         if backend == "sqlite":
             nodes = [LiveServer(data_dir / "node", env)]
@@ -451,13 +478,9 @@ def openchat_servers(backend: str, data_dir: Path) -> Iterator[tuple[list[str], 
             env.update(backend_env("postgres", url))
             nodes = [LiveServer(data_dir / f"node{n}", env) for n in (1, 2)]
         for node in nodes:  # one after the other: the first one migrates the database
-            node.start()
+            node.start(timeout=START_SECONDS)
             stack.callback(node.stop)
         yield [node.url for node in nodes], [node.process.pid for node in nodes if node.process]
-
-
-def _secret() -> str:
-    return secrets.token_urlsafe(32)
 
 
 async def _register_pairs(urls: Sequence[str], clients: int) -> list[PairSpec]:
@@ -602,8 +625,8 @@ def _describe(label: str, measured: Measured) -> str:
     delivered_rate = result.delivered / result.window if result.window else 0.0
     errors = ", ".join(f"{code}×{n}" for code, n in result.errors.items()) or "none"
     return (
-        f"  {label:<6} sent {result.sent:>6}  delivered {len(lat):>6}  lost {result.lost}  "
-        f"errors {errors}\n"
+        f"  {label:<6} measured sends {result.sent:>6}  delivered {len(lat):>6}  "
+        f"late (not there {DRAIN_SECONDS:g} s after the end) {result.lost}  errors {errors}\n"
         f"         e2e ms p50 {_percentile(lat, 0.50):7.1f}  p95 {_percentile(lat, 0.95):7.1f}  "
         f"p99 {_percentile(lat, 0.99):7.1f}  | ack ms p50 {_percentile(ack, 0.50):6.1f}  "
         f"p95 {_percentile(ack, 0.95):6.1f}  | delivered {delivered_rate:7.0f} msg/s\n"
@@ -611,6 +634,12 @@ def _describe(label: str, measured: Measured) -> str:
         f"load generator {measured.cores(result.cpu_seconds):4.2f} cores, "
         f"other processes {_other_cores(measured):4.2f} cores "
         f"(machine {measured.machine_busy * 100:3.0f}% busy)"
+        + (
+            f"\n         overloaded: the server answered its backlog {result.backlog:.0f} s "
+            f"after the drain; {result.unanswered} sends never answered"
+            if result.backlog > 1 or result.unanswered
+            else ""
+        )
     )
 
 
