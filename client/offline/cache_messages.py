@@ -141,7 +141,7 @@ class MessageCache(CacheBase):
                 )
                 local_id = int(cursor.lastrowid or 0)
                 if not deleted:
-                    self._adjust_unread(m.conversation_id, m.sender_id, m.seq, +1)
+                    self._adjust_unread(m.conversation_id, m.sender_id, m.seq, +1, arrival=True)
             else:
                 local_id = int(existing["local_id"])
                 was_sent = existing["status"] not in (
@@ -183,15 +183,26 @@ class MessageCache(CacheBase):
         return MessageStatus.SENT.value
 
     def _adjust_unread(
-        self, conversation_id: str, sender_id: str, seq: int | None, delta: int
+        self,
+        conversation_id: str,
+        sender_id: str,
+        seq: int | None,
+        delta: int,
+        arrival: bool = False,
     ) -> None:
-        """Raise or lower the badge for a message from someone else after the read position."""
+        """Raise or lower the badge for a message from someone else after the read position.
+
+        An ``arrival`` counts only when it is newer than every message the conversation's count
+        already covers (``last_seq``): the server's unread count in a conversation snapshot, or
+        older history paged in later, is never counted twice.
+        """
         if sender_id == self.me or seq is None:
             return
+        beyond = " AND last_seq < :seq" if arrival else ""
         self.db.execute(
-            "UPDATE conversations SET unread_count = max(0, unread_count + ?) "
-            "WHERE id = ? AND last_read_seq < ?",
-            [delta, conversation_id, seq],
+            "UPDATE conversations SET unread_count = max(0, unread_count + :delta) "
+            f"WHERE id = :c AND last_read_seq < :seq{beyond}",
+            {"delta": delta, "c": conversation_id, "seq": seq},
         )
 
     def _refresh_last_message(self, conversation_id: str) -> None:

@@ -292,3 +292,16 @@ def test_members_with_names_and_receipt_positions(cache: Cache) -> None:
     assert rows[CAROL].last_delivered_seq == 2
     cache.remove_member("c1", CAROL)
     assert [m.user_id for m in cache.members("c1")] == [BOB]
+
+
+def test_badge_never_counts_a_message_twice(tmp_path: Path) -> None:
+    c = Cache.open(tmp_path, ME)
+    c.store_message(message(1))  # an event before the conversation was known
+    c.upsert_conversation(conversation("c1", unread=3, last_seq=3))  # the server's snapshot
+    c.store_message(message(2))  # later events the snapshot already counted
+    c.store_message(message(3))
+    assert c.conversation("c1").unread_count == 3  # type: ignore[union-attr]
+    c.store_message(message(4))
+    assert c.conversation("c1").unread_count == 4  # type: ignore[union-attr]
+    c.store_message(message(0))  # older history paged in
+    assert c.conversation("c1").unread_count == 4  # type: ignore[union-attr]
