@@ -4,7 +4,8 @@ One node: a dictionary. Several nodes: a Redis hash per user (``oc:sockets:<user
 ``<node>|<status>``) plus a heartbeat key per node (``oc:node:<node>``, renewed every
 ``HEARTBEAT_SECONDS``, expiring after ``NODE_TTL_SECONDS``). A node that dies without cleaning up
 stops renewing its key, so its sockets stop counting within ``NODE_TTL_SECONDS`` and are pruned
-the next time someone reads that user.
+the next time someone reads that user; a node that only stalled writes its sockets back at its
+next beat.
 """
 
 import asyncio
@@ -94,12 +95,19 @@ class MemoryRegistry:
 
 
 class RedisRegistry:
-    """The registry shared by every node through Redis."""
+    """The registry shared by every node through Redis.
+
+    The node also keeps its own sockets in memory: when its heartbeat key had lapsed (a stalled
+    event loop, a Redis restart) other nodes may have pruned them, so the next beat writes them
+    back.
+    """
 
     def __init__(self, redis: Redis, node_id: str | None = None) -> None:
         self._redis = redis
         self.node_id = node_id or uuid.uuid4().hex
         self._heartbeat: asyncio.Task[None] | None = None
+        self._local: dict[str, tuple[str, PresenceStatus]] = {}
+        """sid -> (user id, status) of this node's sockets."""
 
     @staticmethod
     def _user_key(user_id: str) -> str:
@@ -109,37 +117,50 @@ class RedisRegistry:
     def _node_key(node_id: str) -> str:
         return f"oc:node:{node_id}"
 
-    async def _beat(self) -> None:
-        await self._redis.set(self._node_key(self.node_id), "1", ex=NODE_TTL_SECONDS)
+    def _entry(self, status: PresenceStatus) -> str:
+        return f"{self.node_id}|{status.value}"
+
+    async def beat(self) -> None:
+        """Renew this node's key; when it had lapsed, write this node's sockets back."""
+        previous = await self._redis.set(
+            self._node_key(self.node_id), "1", ex=NODE_TTL_SECONDS, get=True
+        )
+        if previous is None and self._local:
+            pipe = self._redis.pipeline(transaction=False)
+            for sid, (user_id, status) in self._local.items():
+                pipe.hset(self._user_key(user_id), sid, self._entry(status))
+            await pipe.execute()
 
     async def _heartbeat_loop(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             try:
-                await self._beat()
+                await self.beat()
             except Exception as exc:  # Redis briefly away: try again next beat.
                 log.warning("presence heartbeat failed: %s", type(exc).__name__)
 
     async def _ensure_heartbeat(self) -> None:
         if self._heartbeat is None or self._heartbeat.done():
-            await self._beat()
+            await self.beat()
             self._heartbeat = asyncio.create_task(self._heartbeat_loop(), name="presence-beat")
 
     async def add(self, user_id: str, sid: str) -> None:
         """Record a new socket of ``user_id`` (online) on this node."""
+        self._local[sid] = (user_id, PresenceStatus.ONLINE)
         await self._ensure_heartbeat()
-        value = f"{self.node_id}|{PresenceStatus.ONLINE.value}"
-        await self._redis.hset(self._user_key(user_id), sid, value)
+        await self._redis.hset(self._user_key(user_id), sid, self._entry(PresenceStatus.ONLINE))
 
     async def remove(self, user_id: str, sid: str) -> None:
         """Forget a closed socket."""
+        self._local.pop(sid, None)
         await self._redis.hdel(self._user_key(user_id), sid)
 
     async def set_status(self, user_id: str, sid: str, status: PresenceStatus) -> None:
         """Set one socket's presence state (online or away)."""
-        key = self._user_key(user_id)
-        if await self._redis.hexists(key, sid):
-            await self._redis.hset(key, sid, f"{self.node_id}|{status.value}")
+        if sid not in self._local:
+            return
+        self._local[sid] = (user_id, status)
+        await self._redis.hset(self._user_key(user_id), sid, self._entry(status))
 
     async def _live_sockets(self, user_id: str) -> dict[str, PresenceStatus]:
         """sid -> status of the user's sockets on live nodes; prunes those of dead nodes."""

@@ -119,3 +119,15 @@ async def test_redis_gate_throttles_and_never_expires_a_non_offline_state(redis:
     assert await gate.claim(user, PresenceStatus.OFFLINE, 0.2) is None
     assert await gate.last(user) is PresenceStatus.OFFLINE
     assert await redis.ttl(f"oc:presence:{user}") > 0
+
+
+async def test_redis_registry_writes_its_sockets_back_after_its_key_lapsed(redis: Redis) -> None:
+    user = uuid.uuid4().hex
+    node_a, node_b = RedisRegistry(redis, "a-" + user), RedisRegistry(redis, "b-" + user)
+    await node_a.add(user, "sid-a")
+    await node_a.set_status(user, "sid-a", PresenceStatus.AWAY)
+    await redis.delete(f"oc:node:{node_a.node_id}")  # node a stalled past its TTL
+    assert await node_b.sids_of(user) == []  # ... and node b pruned its socket
+    await node_a.beat()
+    assert await node_b.sids_of(user) == ["sid-a"]
+    assert await node_b.status_of(user) is PresenceStatus.AWAY
