@@ -258,6 +258,9 @@ class RealtimeClient:
                 if self.on_auth_lost is not None:
                     await self.on_auth_lost(exc)
                 return
+            except Exception:  # a bug in a hook must not end the reconnect loop
+                log.exception("connection attempt failed unexpectedly")
+                healthy = False
             attempt = 0 if healthy else attempt + 1
             self._set_state(ConnectionState.CONNECTING if healthy else ConnectionState.OFFLINE)
             await asyncio.sleep(self.backoff.delay(max(attempt - 1, 0), self._rng))
@@ -302,6 +305,9 @@ class RealtimeClient:
             log.info("catch-up after connect failed: %s", exc)
             await self._drop(sio)
             return False
+        except BaseException:
+            await self._drop(sio)
+            raise
         self._live.set()
         try:
             await dropped.wait()
