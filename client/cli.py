@@ -23,6 +23,7 @@ title; a username with no chat yet starts one (that needs the server). The serve
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, is_dataclass
@@ -312,6 +313,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"openchat-cli: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
+        return EXIT_OK
+    except BrokenPipeError:  # the reader (e.g. `| head`) went away: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
 
 
