@@ -253,6 +253,20 @@ async def test_send_reaches_members_and_the_senders_other_device(
         assert len(bob_sock.received("message_new", same)) == 1
 
 
+async def test_a_sockets_events_are_handled_in_arrival_order(
+    live_server: LiveServer, trio: tuple[Account, Account, Account, str]
+) -> None:
+    alice, _bob, _carol, conversation_id = trio
+    async with connected(live_server, alice) as sock:
+        texts = [f"message {n}" for n in range(12)]
+        acks = await asyncio.gather(
+            *(sock.call("send_message", send_payload(conversation_id, text)) for text in texts)
+        )
+        assert [ack["text"] for ack in acks] == texts
+        seqs = [ack["seq"] for ack in acks]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+
+
 async def test_send_refusals(
     live_server: LiveServer, trio: tuple[Account, Account, Account, str]
 ) -> None:
