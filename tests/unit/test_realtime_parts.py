@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from protocol.models import PresenceStatus
 from protocol.socket import TypingPayload
 from server.errors import ApiError
+from server.realtime import emitter
 from server.realtime.acks import guarded, parse
 from server.realtime.presence import MemoryGate, RedisGate
 from server.realtime.publisher import SocketPublisher
@@ -58,6 +59,22 @@ async def test_publisher_never_raises_and_keeps_emitting_after_a_failure() -> No
     emits = [Emit("message_new", {}, ("conv:c",)), Emit("message_read", {}, ("conv:c",))]
     await publisher.publish(emits, [RoomChange(("u1",), "c", join=True)])
     assert server.emits == ["message_new", "message_read"]
+
+
+class StuckServer:
+    """A Socket.IO server whose emits never finish."""
+
+    async def emit(self, event: str, data: Any, **kwargs: Any) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_a_stuck_emit_is_abandoned_after_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(emitter, "EMIT_TIMEOUT_SECONDS", 0.05)
+    delivered = await asyncio.wait_for(
+        emitter.safe_emit(StuckServer(), "message_new", {}, "conv:c"),
+        5,
+    )
+    assert delivered is False
 
 
 async def test_memory_gate_allows_one_state_per_window() -> None:
