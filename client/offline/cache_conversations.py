@@ -111,12 +111,6 @@ class ConversationCache(MessageCache):
             ):
                 self.db.execute(f"DELETE FROM {table} WHERE {column} = ?", [conversation_id])
 
-    def set_unread(self, conversation_id: str, count: int) -> None:
-        """Take the server's unread count of a conversation (after a full resync)."""
-        self.db.execute(
-            "UPDATE conversations SET unread_count = ? WHERE id = ?", [count, conversation_id]
-        )
-
     def set_conversation_title(self, conversation_id: str, title: str) -> None:
         """Rename a conversation."""
         self.db.execute("UPDATE conversations SET title = ? WHERE id = ?", [title, conversation_id])

@@ -215,8 +215,6 @@ class Synchronizer:
                 self.cache.upsert_conversation(conversation)
             for message in sorted(messages, key=lambda m: m.seq):
                 self.cache.store_message(message)
-            for conversation in conversations:
-                self.cache.set_unread(conversation.id, conversation.unread_count)
             self.cache.set_last_event_id(head)
         self._notify(_Batch(touched={c.id for c in conversations}), reset=True)
 

@@ -248,13 +248,14 @@ async def test_expired_cursor_does_a_full_resync(rig: Rig) -> None:
     rig.fetcher.expired = True
     rig.fetcher.head = 500
     rig.fetcher.snapshot = [conversation("c1", unread=1, last_seq=2), conversation("c9")]
-    rig.fetcher.recent = {"c1": [message(2, text="fresh")]}
+    # the messages are read after the conversation list: one more arrived in between
+    rig.fetcher.recent = {"c1": [message(2, text="fresh"), message(3, text="newer")]}
     report = await rig.sync.catch_up()
     assert report.resynced
     assert rig.fetcher.calls == [3, 500]
-    assert [m.text for m in rig.cache.messages_before("c1")] == ["fresh", "unsent"]
+    assert [m.text for m in rig.cache.messages_before("c1")] == ["fresh", "newer", "unsent"]
     assert {r.id for r in rig.cache.chat_list()} == {"c1", "c9"}
-    assert rig.cache.conversation("c1").unread_count == 1  # type: ignore[union-attr]
+    assert rig.cache.conversation("c1").unread_count == 2  # type: ignore[union-attr]
     assert rig.listener.changes[0].reset
 
 
