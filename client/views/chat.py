@@ -69,6 +69,10 @@ class ChatActions(Protocol):
         """Show when a message was delivered and seen."""
         ...
 
+    def mark_read(self, conversation_id: str) -> None:
+        """The reader has seen the newest messages of a conversation."""
+        ...
+
     def recent_emojis(self) -> list[str]:
         """The user's recently used emojis, newest first."""
         ...

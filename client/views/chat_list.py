@@ -9,7 +9,7 @@ import flet as ft
 from client.offline.records import ChatRow
 from client.views.avatar import avatar
 from client.views.format import badge_text, preview_text, short_time, unread_label
-from client.views.widgets import labelled_icon
+from client.views.widgets import icon_button, labelled_icon
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,7 @@ class ChatTile:
             [
                 ft.Text(
                     data.title,
+                    semantics_label=f"{data.title}, online" if data.online else data.title,
                     weight=ft.FontWeight.BOLD,
                     max_lines=1,
                     overflow=ft.TextOverflow.ELLIPSIS,
@@ -114,23 +115,25 @@ class ChatTile:
                 )
             )
         self.conversation_id = row.id
-        self.control = ft.Semantics(
-            button=True,
-            selected=selected,
-            content=ft.Container(
-                key=row.id,
-                padding=ft.Padding.symmetric(horizontal=12, vertical=8),
-                bgcolor=ft.Colors.SECONDARY_CONTAINER if selected else None,
-                border_radius=12,
-                on_click=lambda: on_open(row.id),
-                content=ft.Row(
-                    [
-                        avatar(data.title, row.peer_id or row.id, data.online),
-                        ft.Column([top, ft.Row(bottom, spacing=6)], spacing=2, expand=True),
-                    ],
-                    spacing=12,
+        self.control = ft.MergeSemantics(
+            content=ft.Semantics(
+                button=True,
+                selected=selected,
+                content=ft.Container(
+                    key=row.id,
+                    padding=ft.Padding.symmetric(horizontal=12, vertical=8),
+                    bgcolor=ft.Colors.SECONDARY_CONTAINER if selected else None,
+                    border_radius=12,
+                    on_click=lambda: on_open(row.id),
+                    content=ft.Row(
+                        [
+                            avatar(data.title, row.peer_id or row.id, data.online, announce=False),
+                            ft.Column([top, ft.Row(bottom, spacing=6)], spacing=2, expand=True),
+                        ],
+                        spacing=12,
+                    ),
                 ),
-            ),
+            )
         )
 
 
@@ -161,6 +164,10 @@ class ChatListView:
             border_radius=24,
             on_submit=self._submit_search,
         )
+        self.on_sign_out: Callable[[], None] = lambda: None
+        self.sign_out = icon_button(
+            ft.Icons.LOGOUT, "Sign out", on_click=lambda: self.on_sign_out()
+        )
         self.tiles = ft.ListView(expand=True, spacing=2, padding=ft.Padding.symmetric(horizontal=6))
         self.empty = ft.Container(
             ft.Text(
@@ -184,7 +191,13 @@ class ChatListView:
                     horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
                     controls=[
                         self.banner,
-                        ft.Container(self.search, padding=ft.Padding(12, 8, 12, 4)),
+                        ft.Container(
+                            ft.Row(
+                                [ft.Container(self.search, expand=True), self.sign_out],
+                                spacing=4,
+                            ),
+                            padding=ft.Padding(12, 8, 4, 4),
+                        ),
                         self.empty,
                         self.tiles,
                     ],

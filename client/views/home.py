@@ -34,6 +34,7 @@ class Home:
     ) -> None:
         """``me`` is the signed-in user's id."""
         self.store = store
+        self.actions = actions
         self.me = me
         self.page: ft.Page | None = None
         self.wide = True
@@ -197,6 +198,7 @@ class Home:
             return
         draft = row.draft or ""
         self.chat.open(self.header_for(row), row.last_read_seq if row.unread_count else None, draft)
+        self.actions.mark_read(conversation_id)
         self.layout(self.page.width if self.page and self.page.width else 1000)
         self.show_chat_list()
         self._update()
@@ -230,6 +232,8 @@ class Home:
         if self.chat.conversation_id is not None:
             if topic == Topic.OPEN_CHAT:
                 self.chat.messages.refresh()
+                if self.chat.messages.at_bottom:
+                    self.actions.mark_read(self.chat.conversation_id)
                 touched.append(self.chat.messages.list)
             if topic in (Topic.CHAT_LIST, Topic.PRESENCE, Topic.TYPING):
                 row = self.store.cache.conversation(self.chat.conversation_id)

@@ -96,6 +96,13 @@ class LocalActions:
     def info(self, message: CachedMessage) -> None:
         self._changed()
 
+    def mark_read(self, conversation_id: str) -> None:
+        if self.cache.latest_received(conversation_id) is not None:
+            row = self.cache.conversation(conversation_id)
+            if row is not None and row.unread_count:
+                self.cache.mark_read_up_to(conversation_id, row.last_seq)
+                self.store.invalidate(Topic.CHAT_LIST)
+
     def recent_emojis(self) -> list[str]:
         return self.cache.recent_emojis()
 

@@ -147,11 +147,20 @@ def focus(field: Locator, attempts: int = 3) -> None:
                 raise
 
 
-def fill(page: Page, label: str, text: str) -> None:
-    """Type ``text`` into the text field labelled ``label`` (replacing what it holds)."""
+def fill(page: Page, label: str, text: str, attempts: int = 3) -> None:
+    """Type ``text`` into the text field labelled ``label`` (replacing what it holds).
+
+    Flutter may drop the first key typed right after it takes focus, so the value is checked and
+    typed again when it came out wrong."""
     field = page.get_by_label(label, exact=True)
-    focus(field)
-    page.keyboard.press("ControlOrMeta+a")
-    page.keyboard.press("Delete")
-    page.keyboard.type(text, delay=TYPING_DELAY_MS)
-    expect(field).to_have_value(text)
+    for attempt in range(attempts):
+        focus(field)
+        page.keyboard.press("ControlOrMeta+a")
+        page.keyboard.press("Delete")
+        page.keyboard.type(text, delay=TYPING_DELAY_MS)
+        try:
+            expect(field).to_have_value(text, timeout=5_000)
+            return
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
