@@ -16,6 +16,7 @@ class ClientEvent(StrEnum):
     MARK_READ = "mark_read"
     MESSAGE_DELIVERED = "message_delivered"
     FORWARD_MESSAGE = "forward_message"
+    SET_PRESENCE = "set_presence"
 
 
 class ServerEvent(StrEnum):

@@ -6,6 +6,7 @@ built from the domain records of ``protocol.models`` re-exposed in camelCase, pl
 """
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -90,6 +91,13 @@ class MessageDeliveredPayload(ClientPayload):
 
     conversation_id: Identifier
     message_id: Identifier
+
+
+class SetPresencePayload(ClientPayload):
+    """``set_presence``: this socket's own state (``away`` when the app is in the background or
+    idle, ``online`` when the user is back). Ack is ``{"ok": true}``."""
+
+    status: Literal["online", "away"]
 
 
 class ForwardMessagePayload(ClientPayload):

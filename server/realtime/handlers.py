@@ -11,6 +11,7 @@ from protocol.socket import (
     MessageDeliveredPayload,
     ReactionPayload,
     SendMessagePayload,
+    SetPresencePayload,
     TypingPayload,
 )
 from server.context import ServerContext
@@ -23,15 +24,11 @@ from server.realtime.presence import (
     PresenceGate,
     PresenceNotifier,
     RedisGate,
-    SetPresencePayload,
 )
 from server.realtime.publisher import SocketPublisher
 from server.realtime.registry import MemoryRegistry, RedisRegistry, SocketRegistry
 from server.realtime.typing import TypingTracker
 from server.services.access import require_member
-
-SET_PRESENCE = "set_presence"
-"""Client event: ``{status: "online" | "away"}`` for this socket; ack ``{"ok": true}``."""
 
 
 class PresenceAndTyping:
@@ -97,7 +94,7 @@ def register_handlers(context: ServerContext) -> None:
     ephemeral = PresenceAndTyping(context, registry, presence, typing)
     connections.on(ClientEvent.TYPING_START, TypingPayload, ephemeral.typing_start)
     connections.on(ClientEvent.TYPING_STOP, TypingPayload, ephemeral.typing_stop)
-    connections.on(SET_PRESENCE, SetPresencePayload, ephemeral.set_presence)
+    connections.on(ClientEvent.SET_PRESENCE, SetPresencePayload, ephemeral.set_presence)
 
     events = MessageEvents(context)
     connections.on(ClientEvent.SEND_MESSAGE, SendMessagePayload, events.send_message)

@@ -19,7 +19,7 @@ import asyncio
 import logging
 import time
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
 import socketio
 from redis.asyncio import Redis
@@ -28,7 +28,7 @@ from sqlalchemy import select
 from protocol import limits
 from protocol.events import ServerEvent
 from protocol.models import PresenceStatus
-from protocol.socket import ClientPayload, PresenceEvent
+from protocol.socket import PresenceEvent
 from server.db import models
 from server.realtime.emitter import safe_emit
 from server.realtime.registry import SocketRegistry, as_text
@@ -36,13 +36,6 @@ from server.services.access import conversation_ids_of
 from server.services.unit_of_work import Database, conversation_room
 
 log = logging.getLogger("openchat.realtime")
-
-
-class SetPresencePayload(ClientPayload):
-    """``set_presence``: this socket's own state (``away`` when the app is in the background or
-    idle, ``online`` when the user is back). Ack is ``{"ok": true}``."""
-
-    status: Literal["online", "away"]
 
 
 class PresenceGate(Protocol):

@@ -52,7 +52,7 @@ class LiveServer:
         """Where the server's output goes."""
         return self.data_dir / "server.log"
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 120.0) -> None:
         """Start the server and wait until ``/healthz`` answers."""
         assert self.process is None, "already running"
         self.data_dir.mkdir(parents=True, exist_ok=True)
