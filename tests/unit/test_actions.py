@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from offline_fixtures import BOB, ME, FakeClock, conversation, message
 
 from client.actions import Actions
 from client.offline.cache import Cache
@@ -15,6 +14,7 @@ from client.offline.records import MessageStatus
 from client.store import Store
 from protocol.events import ClientEvent
 from protocol.models import ReactionSummary
+from tests.unit.offline_fixtures import BOB, ME, FakeClock, conversation, message
 
 
 class Rig:

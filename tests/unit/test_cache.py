@@ -4,13 +4,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from offline_fixtures import BOB, CAROL, ME, T0, conversation, message, user
 
 from client.offline.cache import Cache
 from client.offline.highlight import highlight
 from client.offline.records import MessageStatus
 from client.offline.schema import SCHEMA_VERSION, schema_version
 from protocol.models import ConversationSettings, Member, MemberRole, ReactionSummary
+from tests.unit.offline_fixtures import BOB, CAROL, ME, T0, conversation, message, user
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import random
 from pathlib import Path
 
 import pytest
-from offline_fixtures import ME, T0, FakeClock, FakeServer, Killed, conversation
 
 from client.errors import AuthError, ForbiddenError, NetworkError, NotFoundError, RateLimitedError
 from client.offline.cache import Cache
@@ -15,6 +14,7 @@ from client.offline.outbox_items import ActionKind, OutboxCounts, OutboxState
 from client.offline.records import MessageStatus
 from protocol.errors import ErrorCode
 from protocol.models import Message
+from tests.unit.offline_fixtures import ME, T0, FakeClock, FakeServer, Killed, conversation
 
 
 class Rig:

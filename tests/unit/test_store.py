@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-from offline_fixtures import BOB, ME, FakeClock, conversation, message
 
 from client.offline.cache import Cache
 from client.offline.outbox import Outbox
@@ -12,6 +11,7 @@ from client.offline.sync import Changes, SyncListener
 from client.store import Store, Topic
 from protocol.models import PresenceStatus
 from protocol.socket import PresenceEvent, TypingEvent
+from tests.unit.offline_fixtures import BOB, ME, FakeClock, conversation, message
 
 
 @pytest.fixture

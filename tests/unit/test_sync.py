@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from offline_fixtures import BOB, ME, T0, FakeClock, FakeServer, conversation, message
 
 from client.errors import SyncExpiredError
 from client.offline.cache import Cache
@@ -18,6 +17,7 @@ from client.offline.sync import Changes, Synchronizer
 from protocol.events import ServerEvent
 from protocol.models import Conversation, Message, SyncEvent, SyncPage
 from protocol.socket import MessageNewEvent, PresenceEvent, TypingEvent
+from tests.unit.offline_fixtures import BOB, ME, T0, FakeClock, FakeServer, conversation, message
 
 
 def new_event(m: Message, event_id: int) -> dict[str, Any]:
