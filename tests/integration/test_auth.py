@@ -1,0 +1,106 @@
+"""Auth and users against the real server on both backends: register, login, 401s, refresh
+rotation, reuse revoking the family, logout, people search, and the auth rate limit."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import start_server
+from tests.support.api import PASSWORD, register
+from tests.support.live_server import LiveServer
+
+API = "/api/v1"
+
+
+def _post(server: LiveServer, path: str, body: object) -> httpx.Response:
+    return httpx.post(f"{server.url}{API}{path}", json=body, timeout=15)
+
+
+def test_register_and_login(live_server: LiveServer) -> None:
+    account = register(live_server.url, display_name="  Ada <b>Lovelace</b> ")
+    me = account.get("/users/me")
+    assert me.status_code == 200
+    assert me.json()["id"] == account.user_id and me.json()["display_name"] == "Ada Lovelace"
+    taken = _post(
+        live_server,
+        "/auth/register",
+        {"username": account.username, "password": PASSWORD, "display_name": "Again"},
+    )
+    assert taken.status_code == 409 and taken.json()["code"] == "USERNAME_TAKEN"
+    logged_in = _post(
+        live_server, "/auth/login", {"username": account.username, "password": PASSWORD}
+    )
+    assert logged_in.status_code == 200 and logged_in.json()["user"]["id"] == account.user_id
+    assert logged_in.json()["access_token"] and logged_in.json()["refresh_token"]
+    for body in (
+        {"username": account.username, "password": "wrong-password"},
+        {"username": "nobody_here", "password": PASSWORD},
+    ):
+        refused = _post(live_server, "/auth/login", body)
+        assert refused.status_code == 401 and refused.json()["code"] == "INVALID_CREDENTIALS"
+    for body in (
+        {"username": "ab", "password": PASSWORD, "display_name": "Short"},
+        {"username": "fine_name", "password": "short", "display_name": "Pw"},
+        {"username": "fine_name2", "password": PASSWORD},
+        {"username": 5, "password": PASSWORD, "display_name": "X"},
+    ):
+        response = _post(live_server, "/auth/register", body)
+        assert response.status_code == 400 and response.json()["code"] == "VALIDATION_ERROR"
+
+
+def test_endpoints_need_a_valid_access_token(live_server: LiveServer) -> None:
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic eA=="}):
+        response = httpx.get(f"{live_server.url}{API}/conversations", headers=headers)
+        assert response.status_code == 401, headers
+        assert response.json()["code"] in ("UNAUTHORIZED", "INVALID_TOKEN")
+
+
+def test_refresh_rotates_and_reuse_revokes_the_family(live_server: LiveServer) -> None:
+    account = register(live_server.url)
+    first = _post(live_server, "/auth/refresh", {"refresh_token": account.refresh_token})
+    assert first.status_code == 200
+    rotated = first.json()["refresh_token"]
+    assert rotated != account.refresh_token
+    reused = _post(live_server, "/auth/refresh", {"refresh_token": account.refresh_token})
+    assert reused.status_code == 401 and reused.json()["code"] == "INVALID_TOKEN"
+    revoked = _post(live_server, "/auth/refresh", {"refresh_token": rotated})
+    assert revoked.status_code == 401
+    garbage = _post(live_server, "/auth/refresh", {"refresh_token": "x" * 40})
+    assert garbage.status_code == 401
+
+
+def test_logout_ends_the_session(live_server: LiveServer) -> None:
+    account = register(live_server.url)
+    response = account.post("/auth/logout", json={"refresh_token": account.refresh_token})
+    assert response.status_code == 204
+    after = _post(live_server, "/auth/refresh", {"refresh_token": account.refresh_token})
+    assert after.status_code == 401
+
+
+def test_find_users(live_server: LiveServer) -> None:
+    me = register(live_server.url)
+    target = register(live_server.url, display_name="Zanzibar Person")
+    found = me.get("/users", params={"query": target.username[:12]})
+    assert found.status_code == 200 and [u["id"] for u in found.json()] == [target.user_id]
+    assert me.get("/users", params={"query": "zanzibar"}).json()[0]["id"] == target.user_id
+    assert me.get("/users", params={"query": me.username}).json() == []
+    assert me.get("/users", params={"query": ""}).status_code == 400
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def strict_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
+    """A server with the real auth limit: 10 attempts per 15 minutes per address (counted in
+    memory on SQLite, in Redis with PostgreSQL)."""
+    env = {"OPENCHAT_AUTH_ATTEMPTS": "10"}
+    yield from start_server(tmp_path / "server", request.param, env=env)
+
+
+def test_auth_attempts_are_rate_limited(strict_server: LiveServer) -> None:
+    body = {"username": "nobody_at_all", "password": "wrong-password"}
+    for _ in range(10):
+        assert _post(strict_server, "/auth/login", body).status_code == 401
+    limited = _post(strict_server, "/auth/login", body)
+    assert limited.status_code == 429
+    assert limited.json()["code"] == "RATE_LIMITED" and limited.json()["retryAfter"] >= 1
