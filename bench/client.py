@@ -11,6 +11,7 @@ cold start to a ready chat list of 500 conversations < 300 ms.
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import subprocess
@@ -328,6 +329,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--outbox", type=int, default=1000)
     parser.add_argument("--conversations", type=int, default=500)
     args = parser.parse_args(argv)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{os.cpu_count()} CPUs, load average {load} (figures are noisy on a busy machine)")
     bench_history_and_search(args.messages, args.queries, with_page=True)
     if args.million:
         bench_history_and_search(1_000_000, args.queries, with_page=False)
