@@ -40,6 +40,9 @@ from client.services.session import Session, profile_server_url
 from client.store import Topic
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SIGNED_OUT = 0, 1, 2, 3
+STORE_BATCH_SECONDS = 0.05
+"""Store refreshes are batched like the app's (a drain of many messages re-reads the list once
+per batch, not once per message)."""
 
 
 class CliError(Exception):
@@ -219,7 +222,8 @@ async def _tail(engine: Engine, args: argparse.Namespace) -> int:
 
 
 async def _with_engine(session: Session, args: argparse.Namespace) -> int:
-    engine = Engine(session)
+    loop = asyncio.get_running_loop()
+    engine = Engine(session, defer=lambda flush: loop.call_later(STORE_BATCH_SECONDS, flush))
     try:
         if args.command == "chats":
             rows = engine.cache.chat_list(args.archived)
