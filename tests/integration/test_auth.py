@@ -1,17 +1,20 @@
 """Auth and users against the real server on both backends: register, login, 401s, refresh
 rotation, reuse revoking the family, logout, people search, and the auth rate limit."""
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from tests.conftest import start_server
 from tests.support.api import PASSWORD, register
-from tests.support.live_server import LiveServer
+from tests.support.live_server import REDIS_URL, LiveServer
 
 API = "/api/v1"
+RATE_LIMIT_REDIS_DB = 11
 
 
 def _post(server: LiveServer, path: str, body: object) -> httpx.Response:
@@ -94,6 +97,11 @@ def strict_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Li
     """A server with the real auth limit: 10 attempts per 15 minutes per address (counted in
     memory on SQLite, in Redis with PostgreSQL)."""
     env = {"OPENCHAT_AUTH_ATTEMPTS": "10"}
+    if request.param == "postgres":
+        # Counters live in Redis, shared by every test server: count in a database of our own.
+        env["OPENCHAT_REDIS_URL"] = REDIS_URL.rsplit("/", 1)[0] + f"/{RATE_LIMIT_REDIS_DB}"
+        with contextlib.suppress(redis.RedisError):
+            redis.Redis.from_url(env["OPENCHAT_REDIS_URL"], socket_timeout=3).flushdb()
     yield from start_server(tmp_path / "server", request.param, env=env)
 
 
