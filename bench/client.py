@@ -20,7 +20,9 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from client.actions import Actions
 from client.offline.cache import Cache
@@ -66,14 +68,38 @@ def percentiles(samples_ms: Sequence[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
 
 
-def timed(fn: Callable[[], object], repeat: int) -> list[float]:
-    """Milliseconds each of ``repeat`` calls of ``fn`` took."""
-    samples = []
+T = TypeVar("T")
+
+
+class Timings:
+    """Wall-clock and CPU milliseconds of repeated calls (CPU time shows the work itself when
+    other processes compete for the cores)."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def measure(self, fn: Callable[[], T]) -> T:
+        """Call ``fn`` once, record how long it took, return its result."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = fn()
+        self.cpu.append((time.process_time() - cpu) * 1000)
+        self.wall.append((time.perf_counter() - wall) * 1000)
+        return result
+
+    def summary(self) -> str:
+        """``p50 .. p95 ..`` of wall time, then of CPU time."""
+        p50, p95 = percentiles(self.wall)
+        c50, c95 = percentiles(self.cpu)
+        return f"p50 {p50:.2f} ms  p95 {p95:.2f} ms  (CPU p50 {c50:.2f} ms  p95 {c95:.2f} ms)"
+
+
+def timed(fn: Callable[[], object], repeat: int) -> Timings:
+    """Time ``repeat`` calls of ``fn``."""
+    timings = Timings()
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
+        timings.measure(fn)
+    return timings
 
 
 def conversation(conversation_id: str, minutes: int) -> Conversation:
@@ -133,23 +159,18 @@ def bench_history_and_search(size: int, repeat: int, with_page: bool) -> None:
         print(f"generated {size:,} messages in {time.perf_counter() - start:.1f} s")
         if with_page:
             first = timed(lambda: cache.messages_before("big", None, 50), repeat)
-            p50, p95 = percentiles(first)
-            print(f"first page (50 of {size:,}): p50 {p50:.2f} ms  p95 {p95:.2f} ms")
+            print(f"first page (50 of {size:,}): {first.summary()}")
             older = cache.messages_before("big", None, 50)[0].position
             paged = timed(lambda: cache.messages_before("big", older, 50), repeat)
-            p50, p95 = percentiles(paged)
-            print(f"older page (keyset):          p50 {p50:.2f} ms  p95 {p95:.2f} ms")
-        queries = search_queries(words, rng, repeat)
-        hits: list[int] = []
-        samples = []
-        for query in queries:
-            begin = time.perf_counter()
-            hits.append(len(cache.search(query, limit=30)))
-            samples.append((time.perf_counter() - begin) * 1000)
-        p50, p95 = percentiles(samples)
+            print(f"older page (keyset): {paged.summary()}")
+        search = Timings()
+        hits = [
+            len(search.measure(partial(cache.search, query, limit=30)))
+            for query in search_queries(words, rng, repeat)
+        ]
         print(
-            f"search over {size:,}: p50 {p50:.2f} ms  p95 {p95:.2f} ms "
-            f"({len(queries)} queries, {statistics.mean(hits):.0f} hits on average, limit 30)"
+            f"search over {size:,}: {search.summary()} "
+            f"({repeat} queries, {statistics.mean(hits):.0f} hits on average, limit 30)"
         )
         cache.close()
 
