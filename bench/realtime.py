@@ -733,6 +733,10 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         default=True,
         help="also measure the bare python-socketio relay (default: on)",
     )
+    parser.add_argument(
+        "--data-dir",
+        help="keep the servers' data and logs (server.log) here instead of a temporary directory",
+    )
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.clients < 2 or args.clients % 2:
@@ -759,7 +763,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"Rate limit lifted for the bench: OPENCHAT_MESSAGES_PER_MINUTE={RATE_LIMIT_OFF}."
     )
     outcomes = []
-    with tempfile.TemporaryDirectory(prefix="openchat-bench-") as tmp:
+    with ExitStack() as stack:
+        tmp = args.data_dir or stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="openchat-bench-")
+        )
         for name in names:
             if name == "postgres" and (reason := postgres_available()):
                 print(f"\n[postgres] skipped: {reason}")
