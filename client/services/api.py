@@ -532,12 +532,23 @@ def _validate(adapter: TypeAdapter[T], data: Any, response: httpx.Response) -> T
         ) from exc
 
 
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def _adapter(annotation: Any) -> TypeAdapter[Any]:
+    """One ``TypeAdapter`` per answer type (building one costs more than using it)."""
+    adapter = _ADAPTERS.get(annotation)
+    if adapter is None:
+        adapter = _ADAPTERS[annotation] = TypeAdapter(annotation)
+    return adapter
+
+
 def _parse(model: type[T], response: httpx.Response) -> T:
-    return _validate(TypeAdapter(model), _json(response), response)
+    return _validate(_adapter(model), _json(response), response)
 
 
 def _parse_page(model: type[T], response: httpx.Response) -> Page[T]:
-    return _validate(TypeAdapter(Page[model]), _json(response), response)  # type: ignore[valid-type]
+    return _validate(_adapter(Page[model]), _json(response), response)  # type: ignore[valid-type]
 
 
 def _parse_items(model: type[T], response: httpx.Response, key: str = "items") -> list[T]:
@@ -545,4 +556,4 @@ def _parse_items(model: type[T], response: httpx.Response, key: str = "items") -
     data = _json(response)
     if isinstance(data, dict) and key in data:
         data = data[key]
-    return _validate(TypeAdapter(list[model]), data, response)  # type: ignore[valid-type]
+    return _validate(_adapter(list[model]), data, response)  # type: ignore[valid-type]
