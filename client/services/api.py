@@ -96,9 +96,6 @@ class ApiClient:
             timeout=timeout,
             limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY),
         )
-        self._health_http = httpx.AsyncClient(
-            base_url=self.base_url, transport=transport, timeout=timeout
-        )
         self._access_token: str | None = None
         self._refresh_token: str | None = None
         self._refresh_lock = asyncio.Lock()
@@ -208,14 +205,13 @@ class ApiClient:
     async def aclose(self) -> None:
         """Close the connection pools."""
         await self._http.aclose()
-        await self._health_http.aclose()
 
     # --- health and auth ------------------------------------------------------------------------
 
     async def health(self) -> HealthResponse:
         """``GET /healthz`` (outside ``API_PREFIX``)."""
         try:
-            response = await self._health_http.get("/healthz")
+            response = await self._http.get(self.base_url + "/healthz")
         except httpx.TransportError as exc:
             raise NetworkError(f"GET /healthz: {type(exc).__name__}") from exc
         if response.is_error:

@@ -197,3 +197,13 @@ async def test_request_bodies_and_query() -> None:
     await api.conversations(archived=True)
     assert captured[2].url.params["archived"] == "true"
     await api.aclose()
+
+
+async def test_health_is_outside_the_api_prefix() -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        assert str(request.url) == "http://x:1/healthz"
+        return httpx.Response(200, json={"status": "ok", "database": "sqlite", "redis": False})
+
+    api = ApiClient("http://x:1/", transport=httpx.MockTransport(handle))
+    assert (await api.health()).database == "sqlite"
+    await api.aclose()
