@@ -214,7 +214,10 @@ async def bench_drain(count: int, mode: str) -> None:
             cache.upsert_conversation(conversation(f"c{i}", i))
         outbox = Outbox(cache)
         loop = asyncio.get_running_loop()
-        store = Store(cache, outbox, defer=lambda flush: loop.call_later(0.05, flush))
+        pending: list[asyncio.TimerHandle] = []
+        store = Store(
+            cache, outbox, defer=lambda flush: pending.append(loop.call_later(0.05, flush))
+        )
         store.load_chat_list()
         actions = Actions(cache, outbox, store)
         start = time.perf_counter()
@@ -232,6 +235,8 @@ async def bench_drain(count: int, mode: str) -> None:
             f"outbox drain ({mode}): {count:,} messages in {elapsed:.2f} s = "
             f"{count / elapsed:,.0f} msg/s"
         )
+        for handle in pending:
+            handle.cancel()
         cache.close()
 
 
