@@ -60,7 +60,7 @@ class Cache(ConversationCache):
     ) -> list[CachedMessage]:
         """Up to ``limit`` messages just before position ``before`` (None: the newest),
         oldest first — the first page of a chat and every older page (keyset paging)."""
-        rows = self.db.query(
+        rows = self.rows(
             """SELECT * FROM messages WHERE conversation_id = ? AND position < ?
             ORDER BY position DESC LIMIT ?""",
             [conversation_id, before if before is not None else 1 << 62, limit],
@@ -71,7 +71,7 @@ class Cache(ConversationCache):
         self, conversation_id: str, after: int, limit: int = 50
     ) -> list[CachedMessage]:
         """Up to ``limit`` messages just after position ``after``, oldest first."""
-        rows = self.db.query(
+        rows = self.rows(
             """SELECT * FROM messages WHERE conversation_id = ? AND position > ?
             ORDER BY position LIMIT ?""",
             [conversation_id, after, limit],
@@ -80,7 +80,7 @@ class Cache(ConversationCache):
 
     def latest_received(self, conversation_id: str) -> CachedMessage | None:
         """The newest stored message of a conversation (what a read receipt points at)."""
-        row = self._one(
+        row = self.one(
             """SELECT * FROM messages WHERE conversation_id = ? AND position < ?
             ORDER BY position DESC LIMIT 1""",
             [conversation_id, PENDING_POSITION_BASE],
@@ -89,7 +89,7 @@ class Cache(ConversationCache):
 
     def edits(self, message_id: str) -> list[MessageEdit]:
         """Earlier versions of a message, oldest first."""
-        rows = self.db.query(
+        rows = self.rows(
             "SELECT * FROM message_edits WHERE message_id = ? ORDER BY edited_at", [message_id]
         )
         return [MessageEdit.model_validate(r) for r in rows]
@@ -97,12 +97,12 @@ class Cache(ConversationCache):
     def chat_list(self, archived: bool = False) -> list[ChatRow]:
         """The chat list: pinned first by pin rank, then by last activity, with each
         conversation's last message, unread count and draft (one indexed query)."""
-        return [ChatRow.from_row(r) for r in self.db.query(_CHAT_LIST_SQL, [int(archived)])]
+        return [ChatRow.from_row(r) for r in self.rows(_CHAT_LIST_SQL, [int(archived)])]
 
     def conversation(self, conversation_id: str) -> ChatRow | None:
         """One conversation as a chat-list row."""
         sql = _CHAT_LIST_SQL.replace("WHERE c.is_archived = ?", "WHERE c.id = ?")
-        row = self._one(sql, [conversation_id])
+        row = self.one(sql, [conversation_id])
         return None if row is None else ChatRow.from_row(row)
 
     def search(
@@ -123,7 +123,7 @@ class Cache(ConversationCache):
             params["conversation_id"] = conversation_id
         sql = _SEARCH_SQL.format(conversation_join=join, conversation_filter=where)
         results = []
-        for row in self.db.query(sql, params):
+        for row in self.rows(sql, params):
             message = CachedMessage.from_row(row, self.me)
             found = highlight(message.text or "", words)
             results.append(
@@ -155,7 +155,7 @@ class Cache(ConversationCache):
 
     def draft(self, conversation_id: str) -> Draft | None:
         """Return the draft of a conversation."""
-        row = self._one("SELECT * FROM drafts WHERE conversation_id = ?", [conversation_id])
+        row = self.one("SELECT * FROM drafts WHERE conversation_id = ?", [conversation_id])
         if row is None:
             return None
         return Draft(row["conversation_id"], row["text"], row["reply_to_id"])
@@ -170,7 +170,5 @@ class Cache(ConversationCache):
 
     def recent_emojis(self, limit: int = 24) -> list[str]:
         """The most recently used emojis, newest first."""
-        rows = self.db.query(
-            "SELECT emoji FROM recent_emojis ORDER BY used_at DESC LIMIT ?", [limit]
-        )
+        rows = self.rows("SELECT emoji FROM recent_emojis ORDER BY used_at DESC LIMIT ?", [limit])
         return [r["emoji"] for r in rows]

@@ -39,14 +39,23 @@ class CacheBase:
         with self.db.atomic():
             yield
 
-    def _one(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> dict[str, Any] | None:
-        return next(self.db.query(sql, params), None)
+    def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        """Run a read query and return its rows as dicts (without the savepoint sqlite-utils'
+        ``query`` wraps around every statement: reads are the hot path)."""
+        cursor = self.db.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> dict[str, Any] | None:
+        """The first row of a read query, or None."""
+        found = self.rows(sql, params)
+        return found[0] if found else None
 
     # --- meta ---------------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
         """Return the value stored under ``key``, or None."""
-        row = self._one("SELECT value FROM meta WHERE key = ?", [key])
+        row = self.one("SELECT value FROM meta WHERE key = ?", [key])
         return None if row is None else str(row["value"])
 
     def set_meta(self, key: str, value: str) -> None:
@@ -69,17 +78,17 @@ class CacheBase:
 
     def message(self, local_id: int) -> CachedMessage | None:
         """Return a message by local id."""
-        row = self._one("SELECT * FROM messages WHERE local_id = ?", [local_id])
+        row = self.one("SELECT * FROM messages WHERE local_id = ?", [local_id])
         return None if row is None else CachedMessage.from_row(row, self.me)
 
     def message_by_id(self, message_id: str) -> CachedMessage | None:
         """Return a message by server id."""
-        row = self._one("SELECT * FROM messages WHERE id = ?", [message_id])
+        row = self.one("SELECT * FROM messages WHERE id = ?", [message_id])
         return None if row is None else CachedMessage.from_row(row, self.me)
 
     def message_by_client_id(self, client_id: str) -> CachedMessage | None:
         """Return one of the caller's messages by its client id."""
-        row = self._one(
+        row = self.one(
             "SELECT * FROM messages WHERE sender_id = ? AND client_id = ?", [self.me, client_id]
         )
         return None if row is None else CachedMessage.from_row(row, self.me)

@@ -29,7 +29,7 @@ class ConversationCache(MessageCache):
 
     def user(self, user_id: str) -> User | None:
         """Return a cached user."""
-        row = self._one("SELECT * FROM users WHERE id = ?", [user_id])
+        row = self.one("SELECT * FROM users WHERE id = ?", [user_id])
         return None if row is None else User.model_validate(row)
 
     def upsert_conversation(self, conversation: Conversation) -> None:
@@ -44,7 +44,7 @@ class ConversationCache(MessageCache):
                 self.store_message(c.last_message)
             last_read_seq = max(0, c.last_seq - c.unread_count)
             if s.last_read_message_id:
-                read = self._one("SELECT seq FROM messages WHERE id = ?", [s.last_read_message_id])
+                read = self.one("SELECT seq FROM messages WHERE id = ?", [s.last_read_message_id])
                 if read is not None and read["seq"] is not None:
                     last_read_seq = int(read["seq"])
             self.db.execute(
@@ -95,8 +95,7 @@ class ConversationCache(MessageCache):
     def has_conversation(self, conversation_id: str) -> bool:
         """True when the conversation is cached."""
         return (
-            self._one("SELECT 1 AS x FROM conversations WHERE id = ?", [conversation_id])
-            is not None
+            self.one("SELECT 1 AS x FROM conversations WHERE id = ?", [conversation_id]) is not None
         )
 
     def remove_conversation(self, conversation_id: str) -> None:
@@ -133,7 +132,7 @@ class ConversationCache(MessageCache):
 
     def settings(self, conversation_id: str) -> ConversationSettings | None:
         """Return the caller's cached settings of a conversation."""
-        row = self._one("SELECT * FROM conversations WHERE id = ?", [conversation_id])
+        row = self.one("SELECT * FROM conversations WHERE id = ?", [conversation_id])
         if row is None:
             return None
         return ConversationSettings(
@@ -147,7 +146,7 @@ class ConversationCache(MessageCache):
 
     def next_pin_rank(self) -> int:
         """The rank a newly pinned conversation takes (after every pinned one)."""
-        row = self._one("SELECT max(pin_rank) AS r FROM conversations WHERE is_pinned = 1", [])
+        row = self.one("SELECT max(pin_rank) AS r FROM conversations WHERE is_pinned = 1", [])
         return 0 if row is None or row["r"] is None else int(row["r"]) + 1
 
     def upsert_members(self, conversation_id: str, members: Iterable[Member]) -> None:
@@ -189,7 +188,7 @@ class ConversationCache(MessageCache):
 
     def members(self, conversation_id: str) -> list[MemberRow]:
         """The members of a conversation with their names and receipt positions."""
-        rows = self.db.query(
+        rows = self.rows(
             """SELECT mb.*, u.username, u.display_name FROM members AS mb
             LEFT JOIN users AS u ON u.id = mb.user_id WHERE mb.conversation_id = ?""",
             [conversation_id],

@@ -95,12 +95,12 @@ class MessageCache(CacheBase):
         """
         m = message
         with self.transaction():
-            existing = self._one(
+            existing = self.one(
                 "SELECT local_id, text, status, deleted, deleted_at FROM messages WHERE id = ?",
                 [m.id],
             )
             if existing is None and m.client_id:
-                existing = self._one(
+                existing = self.one(
                     "SELECT local_id, text, status, deleted, deleted_at FROM messages "
                     "WHERE sender_id = ? AND client_id = ?",
                     [m.sender_id, m.client_id],
@@ -160,7 +160,11 @@ class MessageCache(CacheBase):
                     self.add_edit(m.id, old_text, m.edited_at)
                 if deleted and not existing["deleted"]:
                     self._adjust_unread(m.conversation_id, m.sender_id, m.seq, -1)
-                assignments = ", ".join(f"{name} = :{name}" for name in values)
+                # text and deleted are set only when they change: writing them re-indexes the
+                # message for search (an ack or an echo must stay cheap)
+                unchanged = old_text == values["text"] and existing["deleted"] == values["deleted"]
+                skip = {"text", "deleted"} if unchanged else set()
+                assignments = ", ".join(f"{name} = :{name}" for name in values if name not in skip)
                 self.db.execute(
                     f"UPDATE messages SET {assignments}, failure_code = NULL, "
                     "failure_reason = NULL WHERE local_id = :local_id",
@@ -240,14 +244,14 @@ class MessageCache(CacheBase):
     def mark_deleted(self, message_id: str, deleted_at: datetime) -> None:
         """Soft-delete a message by server id: it keeps its place, loses its text, leaves the
         search index and the unread badge."""
-        row = self._one("SELECT local_id FROM messages WHERE id = ?", [message_id])
+        row = self.one("SELECT local_id FROM messages WHERE id = ?", [message_id])
         if row is not None:
             self.delete_locally(int(row["local_id"]), deleted_at)
 
     def delete_locally(self, local_id: int, deleted_at: datetime) -> None:
         """Soft-delete a message by local id (the optimistic side of a delete action)."""
         with self.transaction():
-            row = self._one(
+            row = self.one(
                 "SELECT conversation_id, sender_id, seq, deleted FROM messages WHERE local_id = ?",
                 [local_id],
             )
@@ -263,7 +267,7 @@ class MessageCache(CacheBase):
         """Undo a local edit or delete whose request failed for good: the text (and the unread
         badge) come back."""
         with self.transaction():
-            row = self._one(
+            row = self.one(
                 "SELECT id, conversation_id, sender_id, seq, deleted FROM messages "
                 "WHERE local_id = ?",
                 [local_id],
@@ -287,7 +291,7 @@ class MessageCache(CacheBase):
     def remove_unsent(self, local_id: int) -> None:
         """Drop a pending or failed message the user discarded."""
         with self.transaction():
-            row = self._one(
+            row = self.one(
                 "SELECT conversation_id FROM messages WHERE local_id = ? AND status IN (?, ?)",
                 [local_id, MessageStatus.PENDING.value, MessageStatus.FAILED.value],
             )
@@ -374,7 +378,7 @@ class MessageCache(CacheBase):
             self._advance_ticks(conversation_id)
 
     def _advance_ticks(self, conversation_id: str) -> None:
-        row = self._one(
+        row = self.one(
             """SELECT min(last_read_seq) AS r, min(last_delivered_seq) AS d FROM members
             WHERE conversation_id = ? AND user_id != ?""",
             [conversation_id, self.me],
@@ -397,12 +401,12 @@ class MessageCache(CacheBase):
         """Move the caller's read position forward to ``seq`` and recount the badge; False when
         it was already there."""
         with self.transaction():
-            row = self._one(
+            row = self.one(
                 "SELECT last_read_seq FROM conversations WHERE id = ?", [conversation_id]
             )
             if row is None or row["last_read_seq"] >= seq:
                 return False
-            read_id = self._one(
+            read_id = self.one(
                 "SELECT id FROM messages WHERE conversation_id = ? AND position = ?",
                 [conversation_id, seq],
             )
@@ -438,7 +442,7 @@ class MessageCache(CacheBase):
 
     def pinned_ids(self, conversation_id: str) -> list[str]:
         """The server ids of a conversation's pinned messages, in pin order."""
-        rows = self.db.query(
+        rows = self.rows(
             "SELECT message_id FROM pinned_messages WHERE conversation_id = ? ORDER BY rank",
             [conversation_id],
         )
@@ -446,7 +450,7 @@ class MessageCache(CacheBase):
 
     def pinned_messages(self, conversation_id: str) -> list[CachedMessage]:
         """The cached pinned messages of a conversation, in pin order."""
-        rows = self.db.query(
+        rows = self.rows(
             """SELECT m.* FROM pinned_messages AS p JOIN messages AS m ON m.id = p.message_id
             WHERE p.conversation_id = ? ORDER BY p.rank""",
             [conversation_id],

@@ -141,13 +141,10 @@ class Outbox:
         db = self.cache.db
         with self.cache.transaction():
             if kind in COALESCED_KINDS:
-                row = next(
-                    db.query(
-                        "SELECT id FROM outbox WHERE kind = ? AND conversation_id = ? "
-                        "AND state = ? ORDER BY id LIMIT 1",
-                        [kind.value, conversation_id, OutboxState.QUEUED.value],
-                    ),
-                    None,
+                row = self.cache.one(
+                    "SELECT id FROM outbox WHERE kind = ? AND conversation_id = ? "
+                    "AND state = ? ORDER BY id LIMIT 1",
+                    [kind.value, conversation_id, OutboxState.QUEUED.value],
                 )
                 if row is not None:
                     db.execute(
@@ -178,26 +175,23 @@ class Outbox:
 
     def get(self, item_id: int) -> OutboxItem | None:
         """Return an item by id."""
-        row = next(self.cache.db.query("SELECT * FROM outbox WHERE id = ?", [item_id]), None)
+        row = self.cache.one("SELECT * FROM outbox WHERE id = ?", [item_id])
         return None if row is None else OutboxItem.from_row(row)
 
     def head(self) -> OutboxItem | None:
         """The next item to send (the oldest queued one)."""
-        row = next(
-            self.cache.db.query(
-                "SELECT * FROM outbox WHERE state = ? ORDER BY id LIMIT 1",
-                [OutboxState.QUEUED.value],
-            ),
-            None,
+        row = self.cache.one(
+            "SELECT * FROM outbox WHERE state = ? ORDER BY id LIMIT 1",
+            [OutboxState.QUEUED.value],
         )
         return None if row is None else OutboxItem.from_row(row)
 
     def items(self, state: OutboxState | None = None) -> list[OutboxItem]:
         """Every item (or those in ``state``), in queue order."""
         if state is None:
-            rows = self.cache.db.query("SELECT * FROM outbox ORDER BY id")
+            rows = self.cache.rows("SELECT * FROM outbox ORDER BY id")
         else:
-            rows = self.cache.db.query(
+            rows = self.cache.rows(
                 "SELECT * FROM outbox WHERE state = ? ORDER BY id", [state.value]
             )
         return [OutboxItem.from_row(r) for r in rows]
@@ -206,7 +200,7 @@ class Outbox:
         """How many items are queued and how many failed."""
         counts = {
             r["state"]: r["n"]
-            for r in self.cache.db.query("SELECT state, count(*) AS n FROM outbox GROUP BY state")
+            for r in self.cache.rows("SELECT state, count(*) AS n FROM outbox GROUP BY state")
         }
         return OutboxCounts(
             pending=counts.get(OutboxState.QUEUED.value, 0),
@@ -215,12 +209,9 @@ class Outbox:
 
     def item_for_message(self, client_id: str) -> OutboxItem | None:
         """The queued or failed send of the message with ``client_id``."""
-        row = next(
-            self.cache.db.query(
-                "SELECT * FROM outbox WHERE client_id = ? AND kind = ?",
-                [client_id, ActionKind.SEND.value],
-            ),
-            None,
+        row = self.cache.one(
+            "SELECT * FROM outbox WHERE client_id = ? AND kind = ?",
+            [client_id, ActionKind.SEND.value],
         )
         return None if row is None else OutboxItem.from_row(row)
 
