@@ -2,6 +2,10 @@
 
 Writes never commit half a change: each public write runs inside ``transaction()``, which nests,
 so an action can put the optimistic cache change and its outbox row in one transaction.
+
+``Cache`` is built in layers, each a module: ``CacheBase`` (connection, transactions, meta) <
+``MessageCache`` (message writes) < ``ConversationCache`` (users, conversations, members) <
+``Cache`` (the reads screens make: chat list, message pages, search; drafts, recent emojis).
 """
 
 from pathlib import Path

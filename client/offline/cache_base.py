@@ -1,5 +1,9 @@
 """The connection to one account's cache database, its transactions, key/value meta, and
-single-message lookups; the other cache layers build on it."""
+single-message lookups; the other cache layers build on it.
+
+The database runs in WAL mode with ``synchronous=NORMAL``: a process killed at any point keeps
+every committed transaction (only a power cut may drop the last few, never corrupting the file).
+"""
 
 import sqlite3
 from collections.abc import Iterator, Sequence
