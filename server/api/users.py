@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from protocol import limits
 from protocol.models import User
 from server.api.deps import CallerId, Context
+from server.api.params import PathId
 from server.services.users import find_users, get_user, user_record
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -29,3 +30,10 @@ async def search_users(
     """People whose username or display name matches ``query``."""
     async with context.db.read() as session:
         return await find_users(session, caller_id, query, limit)
+
+
+@router.get("/{user_id}")
+async def get_user_by_id(user_id: PathId, context: Context, caller_id: CallerId) -> User:
+    """Someone's public profile (404 for an unknown id)."""
+    async with context.db.read() as session:
+        return user_record(await get_user(session, user_id))

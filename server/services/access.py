@@ -71,14 +71,16 @@ async def require_conversation(
     return row[0], row[1]
 
 
-def others_in(conversation_id: Mapped[str] | str, user_id: str) -> Select[Any]:
+def others_in(conversation_id: Mapped[str] | str, user_id: str | ColumnElement[str]) -> Select[Any]:
     """The ids of the members of a conversation other than ``user_id`` (a subquery)."""
     return select(Member.user_id).where(
         Member.conversation_id == conversation_id, Member.user_id != user_id
     )
 
 
-def block_between(user_id: str, others: Select[Any] | Sequence[str]) -> ColumnElement[bool]:
+def block_between(
+    user_id: str | ColumnElement[str], others: Select[Any] | Sequence[str]
+) -> ColumnElement[bool]:
     """SQL true when ``user_id`` blocked one of ``others`` or one of them blocked ``user_id``."""
     return exists().where(
         or_(
@@ -105,6 +107,15 @@ async def require_not_blocked(
     """BLOCKED (403) when ``user_id`` and any of ``others`` are blocked in either direction."""
     if await is_blocked(session, user_id, others):
         raise blocked()
+
+
+async def require_direct_unblocked(
+    session: AsyncSession, user_id: str, conversation: models.Conversation
+) -> None:
+    """BLOCKED (403) when ``conversation`` is a direct chat whose two members are blocked either
+    way (group conversations pass)."""
+    if is_direct(conversation):
+        await require_not_blocked(session, user_id, others_in(conversation.id, user_id))
 
 
 def is_direct(conversation: models.Conversation) -> bool:

@@ -5,11 +5,13 @@ blocks, dedupe, reply target), one seq allocation that also updates the conversa
 and the event.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, insert, null, select, update
+from sqlalchemy import String, Table, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
 
 from protocol import limits
 from protocol.errors import ErrorCode
@@ -31,6 +33,9 @@ from server.services.unit_of_work import UnitOfWork, conversation_room
 
 Conv = models.Conversation
 Msg = models.Message
+CONVERSATIONS = cast(Table, Conv.__table__)
+MESSAGES = cast(Table, Msg.__table__)
+"""Core tables for the hot path (no ORM bookkeeping for the seq update and the insert)."""
 
 
 @dataclass(frozen=True)
@@ -60,40 +65,20 @@ async def store_message(
     membership and blocks."""
     now = utcnow()
     message_id = new_id()
-    seq = (
-        await uow.session.execute(
-            update(Conv)
-            .where(Conv.id == conversation_id)
-            .values(last_seq=Conv.last_seq + 1, last_message_id=message_id, updated_at=now)
-            .returning(Conv.last_seq),
-            execution_options={"synchronize_session": False},
-        )
-    ).scalar_one()
+    parameters = {"p_conversation": conversation_id, "p_message": message_id, "p_now": now}
+    seq = (await uow.session.execute(_NEXT_SEQ, parameters)).scalar_one()
     row = Msg(
         id=message_id,
         conversation_id=conversation_id,
         sender_id=sender_id,
         seq=seq,
-        client_id=content.client_id,
-        message_type=content.message_type,
-        text=content.text,
-        reply_to_id=content.reply_to_id,
-        mentions=content.mentions,
-        forwarded_from_message_id=content.forwarded_from_message_id,
-        forwarded_from_sender_name=content.forwarded_from_sender_name,
-        forwarded_from_room_name=content.forwarded_from_room_name,
-        media_url=content.media_url,
-        media_mime=content.media_mime,
-        media_size=content.media_size,
-        media_duration_s=content.media_duration_s,
-        media_waveform=content.media_waveform,
         created_at=now,
+        **asdict(content),
     )
     await uow.session.execute(
-        insert(Msg).values(
-            {column.key: getattr(row, column.key) for column in Msg.__table__.columns}
-            | {"edited_at": None, "deleted_at": None, "deleted_by": None}
-        )
+        _INSERT_MESSAGE,
+        {column.key: getattr(row, column.key) for column in MESSAGES.columns}
+        | {"edited_at": None, "deleted_at": None, "deleted_by": None},
     )
     record = message_record(row)
     await uow.log(
@@ -103,6 +88,51 @@ async def store_message(
         conversation_id=conversation_id,
     )
     return record
+
+
+def _send_check() -> Select[Any]:
+    """One query answering everything ``send_message`` must know before it stores: the
+    sender's role (None: not a member), an earlier message with the same client id, whether the
+    reply target is in the conversation, and whether a direct chat's two members are blocked.
+    No row at all: the conversation does not exist. Built once; parameters ``p_*``."""
+    Member = models.ConversationMember
+    sender = bindparam("p_sender", type_=String)
+    role = (
+        select(Member.role)
+        .where(Member.conversation_id == Conv.id, Member.user_id == sender)
+        .scalar_subquery()
+    )
+    existing = (
+        select(Msg.id)
+        .where(Msg.sender_id == sender, Msg.client_id == bindparam("p_client", type_=String))
+        .scalar_subquery()
+    )
+    reply = (
+        select(Msg.id)
+        .where(Msg.id == bindparam("p_reply", type_=String), Msg.conversation_id == Conv.id)
+        .scalar_subquery()
+    )
+    blocked = and_(
+        Conv.room_type == ConversationType.DIRECT.value,
+        access.block_between(sender, access.others_in(Conv.id, sender)),
+    )
+    return select(role, existing, reply, blocked).where(
+        Conv.id == bindparam("p_conversation", type_=String)
+    )
+
+
+_SEND_CHECK = _send_check()
+_NEXT_SEQ = (
+    update(CONVERSATIONS)
+    .where(CONVERSATIONS.c.id == bindparam("p_conversation"))
+    .values(
+        last_seq=CONVERSATIONS.c.last_seq + 1,
+        last_message_id=bindparam("p_message"),
+        updated_at=bindparam("p_now"),
+    )
+    .returning(CONVERSATIONS.c.last_seq)
+)
+_INSERT_MESSAGE = insert(MESSAGES)
 
 
 async def _stored(session: AsyncSession, sender_id: str, client_id: str) -> Message | None:
@@ -123,36 +153,16 @@ async def send_message(
 
     Refusals: NOT_FOUND (conversation, reply target), NOT_A_MEMBER, BLOCKED (direct chats, either
     direction), RATE_LIMITED."""
-    Member = models.ConversationMember
     cid = body.conversation_id
-    role = (
-        select(Member.role)
-        .where(Member.conversation_id == Conv.id, Member.user_id == sender_id)
-        .scalar_subquery()
-    )
-    existing = (
-        select(Msg.id)
-        .where(Msg.sender_id == sender_id, Msg.client_id == body.client_id)
-        .scalar_subquery()
-    )
-    reply = (
-        select(Msg.id)
-        .where(Msg.id == body.reply_to_id, Msg.conversation_id == Conv.id)
-        .scalar_subquery()
-        if body.reply_to_id
-        else null()
-    )
-    blocked = and_(
-        Conv.room_type == ConversationType.DIRECT.value,
-        access.block_between(sender_id, access.others_in(Conv.id, sender_id)),
-    )
     try:
         async with context.db.write() as uow:
-            check = (
-                await uow.session.execute(
-                    select(role, existing, reply, blocked).where(Conv.id == cid)
-                )
-            ).first()
+            parameters = {
+                "p_sender": sender_id,
+                "p_client": body.client_id,
+                "p_conversation": cid,
+                "p_reply": body.reply_to_id,
+            }
+            check = (await uow.session.execute(_SEND_CHECK, parameters)).first()
             if check is None:
                 raise not_found("conversation")
             my_role, existing_id, reply_id, is_blocked = check
@@ -219,10 +229,7 @@ async def edit_message(
             raise ApiError(ErrorCode.FORBIDDEN, "only the sender can edit a message")
         if row.deleted_at is not None:
             raise access.message_gone()
-        if access.is_direct(conversation):
-            await access.require_not_blocked(
-                session, caller_id, access.others_in(conversation.id, caller_id)
-            )
+        await access.require_direct_unblocked(session, caller_id, conversation)
         if row.text != text:
             edits = await session.scalar(
                 select(func.count())

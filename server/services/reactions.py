@@ -54,11 +54,8 @@ async def _require_may_react(
     row, conversation, _member = await access.require_message(session, caller_id, message_id)
     if row.deleted_at is not None:
         raise access.message_gone()
-    if access.is_direct(conversation):
-        await access.require_not_blocked(
-            session, caller_id, access.others_in(conversation.id, caller_id)
-        )
-    elif row.sender_id != caller_id:
+    await access.require_direct_unblocked(session, caller_id, conversation)
+    if not access.is_direct(conversation) and row.sender_id != caller_id:
         await access.require_not_blocked(session, caller_id, [row.sender_id])
     return row
 

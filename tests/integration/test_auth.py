@@ -43,13 +43,14 @@ def test_register_and_login(live_server: LiveServer) -> None:
     ):
         refused = _post(live_server, "/auth/login", body)
         assert refused.status_code == 401 and refused.json()["code"] == "INVALID_CREDENTIALS"
-    for body in (
+    invalid: list[dict[str, object]] = [
         {"username": "ab", "password": PASSWORD, "display_name": "Short"},
         {"username": "fine_name", "password": "short", "display_name": "Pw"},
         {"username": "fine_name2", "password": PASSWORD},
         {"username": 5, "password": PASSWORD, "display_name": "X"},
-    ):
-        response = _post(live_server, "/auth/register", body)
+    ]
+    for wrong in invalid:
+        response = _post(live_server, "/auth/register", wrong)
         assert response.status_code == 400 and response.json()["code"] == "VALIDATION_ERROR"
 
 
@@ -112,3 +113,12 @@ def test_auth_attempts_are_rate_limited(strict_server: LiveServer) -> None:
     limited = _post(strict_server, "/auth/login", body)
     assert limited.status_code == 429
     assert limited.json()["code"] == "RATE_LIMITED" and limited.json()["retryAfter"] >= 1
+
+
+def test_user_profile_by_id(live_server: LiveServer) -> None:
+    me, other = register(live_server.url), register(live_server.url)
+    profile = me.get(f"/users/{other.user_id}")
+    assert profile.status_code == 200 and profile.json()["username"] == other.username
+    assert "password_hash" not in profile.json()
+    assert me.get("/users/no-such-user").status_code == 404
+    assert me.get("/users/bad id").status_code == 400

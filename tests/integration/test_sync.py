@@ -4,6 +4,7 @@ order, nothing they may not; the head for a full resync; 410 once the log was pr
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,8 +13,8 @@ from tests.support.api import Account, register
 from tests.support.live_server import LiveServer
 
 
-def _all_events(account: Account, since: int) -> tuple[list[dict[str, object]], int]:
-    events: list[dict[str, object]] = []
+def _all_events(account: Account, since: int) -> tuple[list[dict[str, Any]], int]:
+    events: list[dict[str, Any]] = []
     while True:
         page = account.get("/sync", params={"since": since, "limit": 2}).json()
         events.extend(page["events"])
@@ -62,7 +63,7 @@ def test_replays_visible_changes_in_order(live_server: LiveServer) -> None:
     assert new["conversationId"] == chat and new["text"] == "sync me" and new["clientId"]
     reaction = events[3]["data"]
     assert isinstance(reaction, dict)
-    assert reaction["reactions"][0]["userIds"] == [bob.user_id]  # type: ignore[index]
+    assert reaction["reactions"][0]["userIds"] == [bob.user_id]
 
     alice_types = [event["type"] for event in _all_events(alice, start)[0]]
     assert "settings_updated" not in alice_types and "user_blocked" not in alice_types
