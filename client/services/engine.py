@@ -94,6 +94,9 @@ class Engine:
 
     async def stop(self) -> None:
         """Disconnect, stop the worker and close the cache (queued items stay queued)."""
+        if self._stopping_socket is not None:
+            await self._stopping_socket
+            self._stopping_socket = None
         await self.realtime.stop()
         if self._worker_task is not None:
             self._worker_task.cancel()
