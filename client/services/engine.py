@@ -7,11 +7,14 @@
 
 A new cache first loads a snapshot (``Synchronizer.full_resync``). Live events only flow after
 the catch-up of their connection (``RealtimeClient`` holds them), so
-the event log is applied in order. Losing the session (refresh token refused) stops the socket
-and pauses the outbox with everything kept; ``resume`` after the user signs in again.
+the event log is applied in order; a live event that arrives after a newer one (two server writers
+emitting out of order) makes the engine replay the log from it instead of dropping it. Losing the
+session (refresh token refused) stops the socket and pauses the outbox with everything kept;
+``resume`` after the user signs in again.
 """
 
 import asyncio
+import collections
 import contextlib
 import logging
 from collections.abc import Callable
@@ -30,6 +33,8 @@ from protocol.socket import TypingPayload
 
 log = logging.getLogger(__name__)
 
+LIVE_IDS_KEPT = 4096
+"""How many recent live event ids are remembered to tell a late event from a duplicate."""
 SNAPSHOT_LOADED = "engine.snapshot_loaded"
 """Cache meta key: set once a new profile has loaded its first snapshot (conversations and their
 recent messages). A new device starts from that snapshot and the log's head, not by replaying
@@ -83,6 +88,9 @@ class Engine:
         self.caught_up = asyncio.Event()
         """Set after each completed catch-up, cleared when the connection drops."""
         self._worker_task: asyncio.Task[None] | None = None
+        self._live_floor = 0
+        """Events at or below it were applied by a catch-up; a live copy is a duplicate."""
+        self._seen_live: collections.deque[int] = collections.deque(maxlen=LIVE_IDS_KEPT)
         self._stopping_socket: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -153,6 +161,7 @@ class Engine:
             await self._load_group_members()
             self.cache.set_meta(SNAPSHOT_LOADED, "1")
         await self.sync.on_connected()
+        self._live_floor = self.cache.last_event_id
         self.caught_up.set()
 
     async def _load_group_members(self) -> None:
@@ -166,7 +175,29 @@ class Engine:
                         self.cache.upsert_members(row.id, members)
 
     async def _on_event(self, name: str, payload: dict[str, object]) -> None:
+        event_id = payload.get("eventId")
+        if isinstance(event_id, int):
+            if self._is_late(event_id):
+                await self._replay_from(event_id)
+                return
+            self._seen_live.append(event_id)
         await self.sync.handle_event(name, payload)
+
+    def _is_late(self, event_id: int) -> bool:
+        """True for a live event older than one already applied that was neither applied live
+        nor by the last catch-up: another server writer emitted it after a newer event."""
+        return (
+            self._live_floor < event_id <= self.cache.last_event_id
+            and event_id not in self._seen_live
+        )
+
+    async def _replay_from(self, event_id: int) -> None:
+        """Apply the log again from ``event_id`` in order (every event applies idempotently, so
+        the replay only adds what the late event carried)."""
+        log.info("live event %s arrived late: replaying the log from it", event_id)
+        self.cache.set_last_event_id(event_id - 1)
+        await self.sync.catch_up()
+        self._live_floor = self.cache.last_event_id
 
     def _on_state(self, state: ConnectionState) -> None:
         if state is not ConnectionState.ONLINE:

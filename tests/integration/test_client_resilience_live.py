@@ -4,6 +4,7 @@ expiring mid-session, a revoked refresh token."""
 import asyncio
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -170,5 +171,46 @@ async def test_revoked_refresh_token_back_to_login_keeps_queue(tmp_path: Path) -
         assert alice.texts(conversation.id) == queued
     finally:
         await alice.close()
+        await bob.close()
+        await stop(server)
+
+
+@pytest.mark.timeout(900)
+async def test_live_event_arriving_after_a_newer_one_is_not_lost(tmp_path: Path) -> None:
+    server = new_server(tmp_path / "server")
+    await start(server)
+    alice_name, bob_name = name("alice"), name("bob")
+    alice = ApiClient(server.url)
+    bob = await device(tmp_path / "bob", server.url, bob_name, register=True)
+    try:
+        await alice.register(alice_name, PASSWORD, "Alice")
+        conversation = await alice.create_direct(bob.user_id)
+        await alice.send_message(conversation.id, "first", "k0")
+        await wait_until(lambda: bob.texts(conversation.id) == ["first"], 30, "first message")
+
+        deliver = bob.engine.realtime.on_event
+        held: list[tuple[str, dict[str, Any]]] = []
+        swaps: list[bool] = []
+
+        async def swap_two(event: str, payload: dict[str, Any]) -> None:
+            """Deliver the next two message_new events in the wrong order (as two server
+            writers could emit them)."""
+            if event == "message_new" and not swaps:
+                held.append((event, payload))
+                swaps.append(True)
+                return
+            await deliver(event, payload)
+            if held:
+                await deliver(*held.pop())
+
+        bob.engine.realtime.on_event = swap_two
+        await alice.send_message(conversation.id, "second", "k1")
+        await alice.send_message(conversation.id, "third", "k2")
+        await wait_until(
+            lambda: bob.texts(conversation.id) == ["first", "second", "third"], 30, "no loss"
+        )
+        assert swaps == [True]
+    finally:
+        await alice.aclose()
         await bob.close()
         await stop(server)
