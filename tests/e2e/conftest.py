@@ -24,15 +24,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.skip(reason=f"{CHROMIUM} is not installed"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_session() -> Iterator[Playwright]:
-    """One Playwright driver for the whole run."""
+    """One Playwright driver for the browser tests. Package scope, not session: the sync API
+    keeps an event loop running in the main thread, which would break every asyncio test that
+    runs after it."""
     expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_session: Playwright) -> Iterator[Browser]:
     """Debian's Chromium, headless (never a downloaded browser)."""
     browser = playwright_session.chromium.launch(
