@@ -1,6 +1,8 @@
 """My settings for a conversation (document 001 §2.2): PATCH is canonical; pin, archive and
 mute are aliases that update the same row."""
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter
 
 from protocol.rest import MuteRequest, SettingsPatch, SettingsResponse
@@ -27,36 +29,33 @@ async def update_settings(
     return await settings.update_settings(context, caller_id, conversation_id, body)
 
 
-@router.post("/pin")
-async def pin(conversation_id: PathId, context: Context, caller_id: CallerId) -> SettingsResponse:
-    """Pin to the top of my list (takes the next ``pin_rank``)."""
-    patch = SettingsPatch(is_pinned=True)
-    return await settings.update_settings(context, caller_id, conversation_id, patch)
+_ALIASES: tuple[tuple[str, str, SettingsPatch, str], ...] = (
+    ("POST", "/pin", SettingsPatch(is_pinned=True), "Pin to the top of my list (next pin_rank)."),
+    ("DELETE", "/pin", SettingsPatch(is_pinned=False), "Unpin."),
+    ("POST", "/archive", SettingsPatch(is_archived=True), "Move to my archive."),
+    ("DELETE", "/archive", SettingsPatch(is_archived=False), "Bring back from my archive."),
+    ("DELETE", "/mute", SettingsPatch(is_muted=False), "Unmute."),
+)
 
 
-@router.delete("/pin")
-async def unpin(conversation_id: PathId, context: Context, caller_id: CallerId) -> SettingsResponse:
-    """Unpin."""
-    patch = SettingsPatch(is_pinned=False)
-    return await settings.update_settings(context, caller_id, conversation_id, patch)
+def _alias(patch: SettingsPatch, doc: str) -> Callable[..., Awaitable[SettingsResponse]]:
+    async def alias(
+        conversation_id: PathId, context: Context, caller_id: CallerId
+    ) -> SettingsResponse:
+        return await settings.update_settings(context, caller_id, conversation_id, patch)
+
+    alias.__doc__ = doc
+    return alias
 
 
-@router.post("/archive")
-async def archive(
-    conversation_id: PathId, context: Context, caller_id: CallerId
-) -> SettingsResponse:
-    """Move to my archive."""
-    patch = SettingsPatch(is_archived=True)
-    return await settings.update_settings(context, caller_id, conversation_id, patch)
-
-
-@router.delete("/archive")
-async def unarchive(
-    conversation_id: PathId, context: Context, caller_id: CallerId
-) -> SettingsResponse:
-    """Bring back from my archive."""
-    patch = SettingsPatch(is_archived=False)
-    return await settings.update_settings(context, caller_id, conversation_id, patch)
+for _method, _path, _patch, _doc in _ALIASES:
+    router.add_api_route(
+        _path,
+        _alias(_patch, _doc),
+        methods=[_method],
+        name=f"{_method.lower()}_{_path.strip('/')}",
+        response_model=SettingsResponse,
+    )
 
 
 @router.post("/mute")
@@ -68,13 +67,4 @@ async def mute(
 ) -> SettingsResponse:
     """Mute until ``until``; ``until`` null (or no body) mutes forever."""
     patch = SettingsPatch(is_muted=True, muted_until=body.until if body else None)
-    return await settings.update_settings(context, caller_id, conversation_id, patch)
-
-
-@router.delete("/mute")
-async def unmute(
-    conversation_id: PathId, context: Context, caller_id: CallerId
-) -> SettingsResponse:
-    """Unmute."""
-    patch = SettingsPatch(is_muted=False)
     return await settings.update_settings(context, caller_id, conversation_id, patch)

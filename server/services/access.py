@@ -45,11 +45,15 @@ async def refuse_non_member(session: AsyncSession, conversation_id: str) -> ApiE
     return not_a_member() if found else not_found("conversation")
 
 
-async def require_member(session: AsyncSession, user_id: str, conversation_id: str) -> Member:
-    """The caller's membership row; NOT_A_MEMBER (403) or NOT_FOUND (404) otherwise."""
-    member = await session.scalar(
-        select(Member).where(Member.conversation_id == conversation_id, Member.user_id == user_id)
+async def require_member(
+    session: AsyncSession, user_id: str, conversation_id: str, *, for_update: bool = False
+) -> Member:
+    """The caller's membership row (locked until the transaction ends with ``for_update``, on
+    PostgreSQL); NOT_A_MEMBER (403) or NOT_FOUND (404) otherwise."""
+    query = select(Member).where(
+        Member.conversation_id == conversation_id, Member.user_id == user_id
     )
+    member = await session.scalar(query.with_for_update() if for_update else query)
     if member is None:
         raise await refuse_non_member(session, conversation_id)
     return member

@@ -18,7 +18,8 @@ async def _advance(
 ) -> None:
     async with context.db.write() as uow:
         session = uow.session
-        member = await access.require_member(session, caller_id, conversation_id)
+        # Locked: two devices marking at once must not move the mark backwards (PostgreSQL).
+        member = await access.require_member(session, caller_id, conversation_id, for_update=True)
         seq = await session.scalar(
             select(models.Message.seq).where(
                 models.Message.id == message_id, models.Message.conversation_id == conversation_id
