@@ -42,7 +42,11 @@ log = logging.getLogger("openchat.server")
 def build_context(settings: Settings) -> ServerContext:
     """Create the database, token service, rate limiter, Redis client and socket server."""
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+    manager = (
+        socketio.AsyncRedisManager(settings.redis_url, channel=f"{settings.redis_namespace}:sio")
+        if settings.redis_url
+        else None
+    )
     sio = socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,
@@ -52,7 +56,9 @@ def build_context(settings: Settings) -> ServerContext:
     )
     engine = create_engine(settings.database_url)
     db = Database(engine, session_factory(engine), SocketPublisher(sio))
-    limiter: RateLimiter = RedisRateLimiter(redis) if redis else MemoryRateLimiter()
+    limiter: RateLimiter = (
+        RedisRateLimiter(redis, settings.redis_namespace) if redis else MemoryRateLimiter()
+    )
     tokens = TokenService(
         settings.secret_key, settings.access_token_ttl, settings.refresh_token_ttl
     )

@@ -16,6 +16,9 @@ class Settings:
     database_url: str
     redis_url: str | None
     secret_key: str
+    redis_namespace: str = "openchat"
+    """Prefix of this deployment's Redis keys and Socket.IO channel (several deployments, or
+    test servers, can share one Redis; the nodes of one deployment share the namespace)."""
     access_token_ttl: int = limits.ACCESS_TOKEN_TTL_SECONDS
     refresh_token_ttl: int = limits.REFRESH_TOKEN_TTL_SECONDS
     messages_per_minute: int = limits.MESSAGES_PER_MINUTE
@@ -54,7 +57,8 @@ def load_settings(data_dir: Path | str) -> Settings:
     """Build settings for a server keeping its files in ``data_dir`` (created when missing).
 
     Environment: ``OPENCHAT_DATABASE_URL`` (default: SQLite file in the data dir),
-    ``OPENCHAT_REDIS_URL`` (optional), ``OPENCHAT_SECRET_KEY`` (generated when unset),
+    ``OPENCHAT_REDIS_URL`` (optional), ``OPENCHAT_REDIS_NAMESPACE`` (default ``openchat``),
+    ``OPENCHAT_SECRET_KEY`` (generated when unset),
     ``OPENCHAT_ACCESS_TOKEN_TTL`` / ``OPENCHAT_REFRESH_TOKEN_TTL`` (seconds),
     ``OPENCHAT_MESSAGES_PER_MINUTE``, ``OPENCHAT_AUTH_ATTEMPTS`` (per 15 min),
     ``OPENCHAT_EVENT_RETENTION`` (seconds), ``OPENCHAT_CORS_ORIGINS`` (comma separated).
@@ -71,6 +75,7 @@ def load_settings(data_dir: Path | str) -> Settings:
         data_dir=directory,
         database_url=database_url,
         redis_url=os.environ.get("OPENCHAT_REDIS_URL") or None,
+        redis_namespace=os.environ.get("OPENCHAT_REDIS_NAMESPACE") or "openchat",
         secret_key=_secret_key(directory),
         access_token_ttl=_int_env("OPENCHAT_ACCESS_TOKEN_TTL", limits.ACCESS_TOKEN_TTL_SECONDS),
         refresh_token_ttl=_int_env("OPENCHAT_REFRESH_TOKEN_TTL", limits.REFRESH_TOKEN_TTL_SECONDS),

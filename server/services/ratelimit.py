@@ -53,8 +53,9 @@ return false
 class RedisRateLimiter:
     """Sliding-window log per key in a Redis sorted set (atomic Lua script), shared by nodes."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, namespace: str = "openchat") -> None:
         self._redis = redis
+        self._prefix = f"{namespace}:rl:"
         self._script = redis.register_script(_SLIDING_WINDOW)
         self._counter = 0
 
@@ -63,7 +64,7 @@ class RedisRateLimiter:
         now = time.time()
         self._counter += 1
         member = f"{now:.6f}:{id(self)}:{self._counter}"
-        result = await self._script(keys=[f"rl:{key}"], args=[now, window, limit, member])
+        result = await self._script(keys=[self._prefix + key], args=[now, window, limit, member])
         return float(result) if result else None
 
 

@@ -151,4 +151,9 @@ def backend_env(backend: str, database_url: str | None) -> dict[str, str]:
     if backend == "sqlite":
         return {}
     assert database_url
-    return {"OPENCHAT_DATABASE_URL": database_url, "OPENCHAT_REDIS_URL": REDIS_URL}
+    return {
+        "OPENCHAT_DATABASE_URL": database_url,
+        "OPENCHAT_REDIS_URL": REDIS_URL,
+        # One deployment = one database: its nodes share a Redis namespace, other servers don't.
+        "OPENCHAT_REDIS_NAMESPACE": database_url.rsplit("/", 1)[-1],
+    }
