@@ -43,11 +43,13 @@ def start_server(
         server.stop()
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="session", params=BACKENDS)
 def live_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    """A running server shared by a test module, once on SQLite and once on PostgreSQL + Redis."""
+    """A running server shared by the whole run, once on SQLite and once on PostgreSQL + Redis.
+    Tests that share it register their own users; tests that stop, restart or reconfigure a
+    server start their own (``fresh_server`` / ``start_server``)."""
     yield from start_server(tmp_path_factory.mktemp("server"), request.param)
 
 
