@@ -28,7 +28,7 @@ def new_server(data_dir: Path, **env: str) -> LiveServer:
     return LiveServer(data_dir, {**SERVER_ENV, **env})
 
 
-STARTUP_TIMEOUT = 120.0
+STARTUP_TIMEOUT = 240.0
 """A loaded 2-core box can take a while to start a server."""
 
 
