@@ -1,6 +1,6 @@
 """``/search/messages``: full-text search in my conversations."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,17 +10,11 @@ from protocol.models import MessageType, Page, SearchHit
 from server.api.deps import CallerId, Context
 from server.api.params import Cursor, Limit
 from server.services.search import SearchFilters, search_messages
+from server.services.times import as_utc
 
 router = APIRouter(prefix="/search", tags=["search"])
 
 OptionalId = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """Times without a zone are taken as UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 @router.get("/messages")
@@ -42,7 +36,7 @@ async def search(
         conversation_id=conversation_id,
         sender_id=sender_id,
         message_type=type,
-        after=_utc(after),
-        before=_utc(before),
+        after=as_utc(after),
+        before=as_utc(before),
     )
     return await search_messages(context, caller_id, q, filters, cursor, limit)

@@ -12,6 +12,7 @@ from server.db import models
 from server.db.models import new_id
 from server.services import access
 from server.services.serializers import settings_record
+from server.services.times import as_utc
 from server.services.unit_of_work import user_room
 from server.services.upsert import insert_ignore
 
@@ -70,12 +71,13 @@ async def _apply(session: AsyncSession, row: Settings, patch: SettingsPatch) -> 
         row.is_archived = patch.is_archived
     if patch.notifications_on is not None:
         row.notifications_on = patch.notifications_on
+    until = as_utc(patch.muted_until)
     if patch.is_muted is not None:
         row.is_muted = patch.is_muted
-        row.muted_until = patch.muted_until if patch.is_muted else None
+        row.muted_until = until if patch.is_muted else None
     elif "muted_until" in sent:
-        row.is_muted = patch.muted_until is not None
-        row.muted_until = patch.muted_until
+        row.is_muted = until is not None
+        row.muted_until = until
 
 
 async def update_settings(

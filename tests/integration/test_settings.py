@@ -37,6 +37,9 @@ def test_patch_and_aliases_share_one_row(live_server: LiveServer) -> None:
     assert alice.delete(f"{path}/mute").json()["is_muted"] is False
     assert alice.patch(f"{path}/settings", json={"is_muted": True}).json()["is_muted"] is True
     assert alice.patch(f"{path}/settings", json={"muted_until": None}).json()["is_muted"] is False
+    naive = alice.patch(f"{path}/settings", json={"muted_until": "2999-01-01T00:00:00"})
+    assert naive.status_code == 200 and naive.json()["muted_until"].startswith("2999-01-01")
+    assert alice.post(f"{path}/mute", json={"until": "2999-01-01T00:00:00"}).status_code == 200
     past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     assert alice.post(f"{path}/mute", json={"until": past}).json()["is_muted"] is False
 
