@@ -11,6 +11,8 @@ from typing import Any
 
 import flet as ft
 
+from client.__main__ import ASSETS_DIR
+
 
 def load(target: str) -> Callable[[ft.Page], Any]:
     """Import ``module:function`` and return the function."""
@@ -28,7 +30,7 @@ def main() -> None:
         host="127.0.0.1",
         port=port,
         no_cdn=True,
-        assets_dir="assets",
+        assets_dir=ASSETS_DIR,
     )
 
 
