@@ -8,6 +8,7 @@ from datetime import datetime
 
 from protocol.errors import ErrorCode
 from server.errors import ApiError
+from server.services.times import as_utc
 
 Key = Sequence[str | int | float | None]
 
@@ -48,4 +49,6 @@ def cursor_time(value: str | int | float | None) -> datetime:
         raise invalid_cursor() from exc
     if moment.tzinfo is None:
         raise invalid_cursor()
-    return moment
+    utc = as_utc(moment)
+    assert utc is not None
+    return utc
