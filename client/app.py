@@ -127,7 +127,6 @@ class App:
             store,
             controller,
             engine.account.user_id,
-            on_search=lambda _: None,
             on_new_chat=lambda: controller.notify("Ask the other person for their username"),
         )
 

@@ -161,7 +161,7 @@ class ChatListView:
             label="Search chats and messages",
             prefix_icon=ft.Icons.SEARCH,
             dense=True,
-            border_radius=24,
+            border=ft.OutlineInputBorder(border_radius=24),
             on_submit=self._submit_search,
         )
         self.on_sign_out: Callable[[], None] = lambda: None

@@ -58,7 +58,7 @@ class Composer:
             max_lines=6,
             max_length=MAX_TEXT_LENGTH,
             expand=True,
-            border_radius=20,
+            border=ft.OutlineInputBorder(border_radius=20),
             dense=True,
             counter="",
             on_change=self._changed,

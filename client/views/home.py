@@ -6,12 +6,13 @@ from functools import lru_cache
 
 import flet as ft
 
-from client.offline.records import CachedMessage, ChatRow
+from client.offline.records import CachedMessage, ChatRow, SearchResult
 from client.store import Store, Topic
 from client.theme import WIDE_LAYOUT_MIN_WIDTH
 from client.views.bubble import BubbleData, ReplyQuote
 from client.views.chat import ChatActions, ChatHeader, ChatView
 from client.views.chat_list import ChatListView, ChatTileData
+from client.views.search import search_dialog
 from client.views.widgets import refresh
 from protocol.models import PresenceStatus
 
@@ -29,7 +30,6 @@ class Home:
         store: Store,
         actions: ChatActions,
         me: str,
-        on_search: Callable[[str], None],
         on_new_chat: Callable[[], None],
     ) -> None:
         """``me`` is the signed-in user's id."""
@@ -39,7 +39,7 @@ class Home:
         self.page: ft.Page | None = None
         self.wide = True
         self._names = lru_cache(maxsize=4096)(self._lookup_name)
-        self.chat_list = ChatListView(self.open_chat, on_search, on_new_chat)
+        self.chat_list = ChatListView(self.open_chat, self.search, on_new_chat)
         self.chat = ChatView(
             store,
             self._describe,
@@ -140,8 +140,7 @@ class Home:
         self.chat_list.show([self.tile_data(row) for row in self.store.chat_list])
         state = self.store.connection
         banner = CONNECTION_TEXT.get(state)
-        queued = self.store.outbox_counts
-        pending = getattr(queued, "pending", 0)
+        pending = self.store.outbox_counts.pending
         if banner and pending:
             banner += f" {pending} message{'s' if pending != 1 else ''} waiting to be sent."
         self.chat_list.show_connection(banner)
@@ -202,6 +201,28 @@ class Home:
         self.layout(self.page.width if self.page and self.page.width else 1000)
         self.show_chat_list()
         self._update()
+
+    def search(self, query: str) -> None:
+        """Search the cached messages of every chat and list the hits in a dialog."""
+        page = self.page
+        if page is None or not query:
+            return
+        results = self.store.cache.search(query)
+
+        def title(result: SearchResult) -> str:
+            row = self.store.cache.conversation(result.message.conversation_id)
+            return self.title_of(row) if row is not None else (result.conversation_title or "")
+
+        def choose(result: SearchResult) -> None:
+            page.pop_dialog()
+            self.open_chat(result.message.conversation_id)
+            if result.message.id is not None:
+                self.chat.jump_to(result.message.id)
+
+        def close() -> None:
+            page.pop_dialog()
+
+        page.show_dialog(search_dialog(query, results, title, choose, close))
 
     def close_chat(self) -> None:
         """Back to the list (phone layout)."""

@@ -18,7 +18,7 @@ from client.offline.records import CachedMessage, MessageStatus
 from client.store import ChatWindow
 from client.views.bubble import BubbleData, BubbleHandlers, bubble
 from client.views.format import day_label
-from client.views.widgets import refresh
+from client.views.widgets import page_of, refresh
 
 EDGE_PIXELS = 600.0
 """Ask for the next page when the viewport is this close to the window's edge."""
@@ -77,7 +77,6 @@ class MessageList:
         self.highlight: int | None = None
         """``local_id`` of a message a search or quote jumped to."""
         self._built: dict[int, tuple[CachedMessage, bool, ft.Control]] = {}
-        self._loading = False
         self.on_unseen_change: Callable[[int], None] = lambda _: None
         self.list = ft.ListView(
             reverse=True,
@@ -209,30 +208,44 @@ class MessageList:
         controls.reverse()
         self.list.controls = controls
 
-    def _on_scroll(self, event: ft.OnScrollEvent) -> None:
+    async def _on_scroll(self, event: ft.OnScrollEvent) -> None:
+        # async: handlers run one after another on the page's loop (sync ones run in threads,
+        # where an event arriving mid-load would be lost and paging could stall at the edge)
         was_at_bottom = self.at_bottom
         self.at_bottom = event.pixels <= BOTTOM_PIXELS
         if was_at_bottom and not self.at_bottom and self.shown:
             self._cutoff = self.shown[-1].position
-        if self._loading:
+        window = self._source.window
+        if window is None or not window.messages:
             return
-        self._loading = True
-        try:
-            window = self._source.window
-            changed = False
-            if event.max_scroll_extent - event.pixels < EDGE_PIXELS:
-                changed = self._source.load_older()
-            elif event.pixels < EDGE_PIXELS and window is not None and not window.at_latest:
-                changed = self._source.load_newer()
-            if self.at_bottom and self._cutoff is not None:
-                self._cutoff = None
-                self._set_unseen(0)
-                changed = True
-            if changed:
-                self.refresh()
-                refresh(self.list)
-        finally:
-            self._loading = False
+        before = {m.local_id for m in window.messages}
+        # the average height of what is loaded, to keep the viewport still when the far end of
+        # the window is dropped (heights are only known to Flutter)
+        per_item = (event.max_scroll_extent + event.viewport_dimension) / max(1, len(before))
+        shift = 0.0
+        changed = False
+        if event.max_scroll_extent - event.pixels < EDGE_PIXELS:
+            changed = self._source.load_older()
+            after = self._after_ids()
+            dropped_newest = sum(1 for i in before if i not in after)
+            shift = -dropped_newest * per_item
+        elif event.pixels < EDGE_PIXELS and not window.at_latest:
+            changed = self._source.load_newer()
+            added_newest = sum(1 for i in self._after_ids() if i not in before)
+            shift = added_newest * per_item
+        if self.at_bottom and self._cutoff is not None:
+            self._cutoff = None
+            self._set_unseen(0)
+            changed = True
+        if changed:
+            self.refresh()
+            refresh(self.list)
+        if shift and page_of(self.list) is not None:
+            await self.list.scroll_to(delta=shift)
+
+    def _after_ids(self) -> set[int]:
+        window = self._source.window
+        return {m.local_id for m in window.messages} if window is not None else set()
 
 
 def _separator(text: str, unread: bool = False) -> ft.Control:

@@ -116,9 +116,7 @@ def home_seeded(page: ft.Page) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="openchat-e2e-"))
     cache = seed_cache(data_dir, int(os.environ.get("OPENCHAT_SEED_MESSAGES", "60")))
     store = Store(cache)
-    home = Home(
-        store, LocalActions(store), ME.id, on_search=lambda _: None, on_new_chat=lambda: None
-    )
+    home = Home(store, LocalActions(store), ME.id, on_new_chat=lambda: None)
     apply_theme(page)
     page.title = "OpenChat"
     page.padding = 0

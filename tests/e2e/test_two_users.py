@@ -72,3 +72,43 @@ def test_two_users_chat_in_real_time(
     bob_page.get_by_role("button", name=re.compile("^React with thumbs up")).click()
     expect(alice_page.get_by_role("button", name=re.compile("👍 1, add reaction"))).to_be_visible()
     screenshot(alice_page, "two-users-alice-reaction")
+
+
+def test_offline_messages_are_delivered_once(
+    server: LiveServer, start_app: StartApp, open_page: OpenPage, tmp_path: Path
+) -> None:
+    """Server stopped: three messages wait with clock ticks and the banner counts them; server
+    started: each is delivered exactly once."""
+    alice = register(server.url, "alice_off", "Alice Archer")
+    bob = register(server.url, "bob_off", "Bob Baker")
+    conversation = alice.direct_with(bob)
+    assert bob.send(conversation, "Ping me when you are back").status_code in (200, 201)
+    app = start_app(
+        "client.app:main",
+        env={"OPENCHAT_SERVER_URL": server.url, "OPENCHAT_DATA_DIR": str(tmp_path / "clients")},
+    )
+    page = open_page(app.url)
+    sign_in(page, alice)
+    page.get_by_role("button", name=re.compile("^Bob Baker")).click()
+    expect(bubble(page, "Ping me when you are back")).to_be_visible()
+
+    server.stop()
+    expect(page.get_by_text(re.compile("^(Waiting for network|Connecting)…"))).to_be_visible()
+    texts = ["offline one", "offline two", "offline three"]
+    for text in texts:
+        focus(page.get_by_label("Message", exact=True))
+        page.keyboard.type(text, delay=TYPING_DELAY_MS)
+        page.keyboard.press("Enter")
+        expect(bubble(page, text)).to_have_accessible_name(re.compile("Sending$"))
+    expect(page.get_by_text(re.compile("3 messages waiting to be sent"))).to_be_visible()
+    screenshot(page, "offline-queued")
+
+    server.start()
+    for text in texts:
+        expect(bubble(page, text)).not_to_have_accessible_name(re.compile("Sending$"))
+    expect(page.get_by_text(re.compile("waiting to be sent"))).to_have_count(0)
+    screenshot(page, "offline-delivered")
+    response = bob.get(f"/conversations/{conversation}/messages", params={"limit": 100})
+    assert response.status_code == 200, response.text
+    stored = [m["text"] for m in response.json()["items"]]
+    assert [stored.count(text) for text in texts] == [1, 1, 1]
