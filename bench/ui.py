@@ -31,7 +31,7 @@ from tests.e2e.apps import LocalActions
 from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, DESKTOP, enable_semantics, free_port
 from tests.e2e.seed import ME, seed_cache
 
-WHEEL_PIXELS = 2500
+WHEEL_PIXELS = 10_000
 """How far one mouse-wheel step scrolls."""
 MAX_WHEELS = 5000
 """Give up scrolling after this many wheel steps."""
