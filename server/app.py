@@ -8,7 +8,7 @@ from typing import Any
 
 import socketio
 from fastapi import APIRouter, FastAPI
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy import text
 
 from protocol.errors import ErrorBody
@@ -41,7 +41,18 @@ log = logging.getLogger("openchat.server")
 
 def build_context(settings: Settings) -> ServerContext:
     """Create the database, token service, rate limiter, Redis client and socket server."""
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    # A blocking pool: under a burst (500 sockets sending, or disconnecting, at once) callers wait
+    # for a free connection instead of failing with MaxConnectionsError (redis-py's default pool
+    # holds 100 connections and raises when they are all busy).
+    redis = (
+        Redis(
+            connection_pool=BlockingConnectionPool.from_url(
+                settings.redis_url, max_connections=200, timeout=5
+            )
+        )
+        if settings.redis_url
+        else None
+    )
     manager = (
         socketio.AsyncRedisManager(settings.redis_url, channel=f"{settings.redis_namespace}:sio")
         if settings.redis_url
