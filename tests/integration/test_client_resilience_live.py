@@ -49,7 +49,7 @@ async def test_server_restart_receiver_misses_nothing(tmp_path: Path) -> None:
     await start(server)
     alice_name, bob_name = name("alice"), name("bob")
     alice = ApiClient(server.url)
-    slow_return = Backoff(base=4.0, cap=4.0)  # bob stays away a little after the restart
+    slow_return = Backoff(base=20.0, cap=20.0)  # bob stays away until the changes are made
     bob = await device(tmp_path / "bob", server.url, bob_name, register=True, backoff=slow_return)
     try:
         await alice.register(alice_name, PASSWORD, "Alice")
