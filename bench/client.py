@@ -26,9 +26,10 @@ from typing import TypeVar
 
 from client.actions import Actions
 from client.offline.cache import Cache
-from client.offline.outbox import Outbox, OutboxWorker
+from client.offline.outbox import Outbox
 from client.offline.outbox_items import OutboxItem
-from client.offline.transport import Transport
+from client.offline.outbox_worker import OutboxWorker
+from client.offline.transport import Route, Transport
 from client.store import Store
 from protocol.models import Conversation, ConversationType, Message
 from protocol.socket import SendMessagePayload
@@ -181,6 +182,14 @@ class FakeServer:
     def __init__(self) -> None:
         self.seq: dict[str, int] = {}
 
+    def route(self, item: OutboxItem) -> Route:
+        """Pipelined, like the socket."""
+        return Route.PIPELINED
+
+    def start(self, item: OutboxItem) -> "asyncio.Future[Sequence[Message]]":
+        """Answer ``item`` in a task (tasks run in the order they are started)."""
+        return asyncio.ensure_future(self.perform(item))
+
     async def perform(self, item: OutboxItem) -> Sequence[Message]:
         """Answer a send like the server's ack (other actions answer nothing)."""
         await asyncio.sleep(0)
@@ -318,7 +327,10 @@ async def bench_drain_server(count: int) -> None:
                 peers.append((await peer.register(f"bench_peer{i}", "bench-password-1", "P")).user)
                 await peer.aclose()
             loop = asyncio.get_running_loop()
-            engine = Engine(session, defer=lambda flush: loop.call_later(0.05, flush))
+            refreshes: list[asyncio.TimerHandle] = []
+            engine = Engine(
+                session, defer=lambda flush: refreshes.append(loop.call_later(0.05, flush))
+            )
             chats = [await session.api.create_direct(p.id) for p in peers]
             with engine.cache.transaction():
                 for chat in chats:
@@ -339,6 +351,8 @@ async def bench_drain_server(count: int) -> None:
                 f"with connect + catch-up {done - start:.2f} s = "
                 f"{count / (done - start):,.0f} msg/s"
             )
+            for handle in refreshes:  # no store refresh after the cache is closed
+                handle.cancel()
             await engine.stop()
         finally:
             await session.aclose()

@@ -65,6 +65,8 @@ RATE_LIMIT_OFF = "100000000"
 PASSWORD = "bench-password-123"
 CONNECT_CONCURRENCY = 20
 SETUP_CONCURRENCY = 16
+SETUP_ATTEMPTS = 4
+"""Tries per registration when the connection drops (then it logs in, or registers again)."""
 DRAIN_SECONDS = 10.0
 BACKLOG_SECONDS = 300.0
 """How long the generator lets an overloaded server answer the rest before the next phase."""
@@ -495,9 +497,24 @@ async def _register_pairs(urls: Sequence[str], clients: int) -> list[PairSpec]:
         async def register(number: int) -> tuple[str, str]:
             url = urls[number % len(urls)]
             name = f"bench_{run}_{number}"
-            body = {"username": name, "password": PASSWORD, "display_name": f"Bench {number}"}
-            async with gate:
-                response = await http.post(f"{url}{API_PREFIX}/auth/register", json=body)
+            login = {"username": name, "password": PASSWORD}
+            registration = {**login, "display_name": f"Bench {number}"}
+            path = "/auth/register"
+            for attempt in range(SETUP_ATTEMPTS):
+                body = registration if path == "/auth/register" else login
+                try:
+                    async with gate:
+                        response = await http.post(f"{url}{API_PREFIX}{path}", json=body)
+                except httpx.TransportError:
+                    # A dropped connection on a loaded machine: the user may exist by now.
+                    if attempt + 1 == SETUP_ATTEMPTS:
+                        raise
+                    path = "/auth/login"
+                    continue
+                if response.status_code == 401 and path == "/auth/login":
+                    path = "/auth/register"  # the dropped registration never happened
+                    continue
+                break
             response.raise_for_status()
             data = response.json()
             return str(data["user"]["id"]), str(data["access_token"])

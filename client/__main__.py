@@ -1,5 +1,9 @@
 """``openchat``: the app in a desktop window, or ``--web`` served to a browser.
 
+Where no desktop window can open — a Linux box without a display, or Flet's desktop client
+neither cached nor downloadable (it comes from GitHub releases on first use, not from PyPI) —
+the app is served to the browser instead, and says so.
+
 ``openchat demo`` also starts the reference server with its demo accounts (the ``server`` extra
 must be installed) and points the app at it.
 """
@@ -17,10 +21,8 @@ import flet as ft
 import httpx
 
 from client.app import main as app_main
-from client.config import load_settings
+from client.config import ASSETS_DIR, load_settings
 
-ASSETS_DIR = str(Path(__file__).resolve().parent.parent / "assets")
-"""Icons, splash and fonts next to the package (the project's ``assets/``)."""
 WEB_HOST = "127.0.0.1"
 WEB_PORT = 8550
 DEMO_SERVER_PORT = 8000
@@ -31,8 +33,29 @@ DEMO_SIGN_IN = (
 """The demo accounts ``openchat-server --seed-demo`` creates (server/seed.py)."""
 
 
+def desktop_window_possible() -> bool:
+    """Whether a desktop window can open here: a display, and Flet's desktop client at hand
+    (fetched into its cache the first time, which needs GitHub to be reachable)."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return False
+    try:
+        import flet_desktop
+
+        flet_desktop.ensure_client_cached()
+    except Exception as exc:  # no package, no network, a broken archive: all mean "no window"
+        print(f"No desktop window ({type(exc).__name__}: {exc}).", flush=True)
+        return False
+    return True
+
+
 def run_app(web: bool, port: int) -> None:
-    """Run the app until its window closes (or, with ``web``, until interrupted)."""
+    """Run the app until its window closes (or, with ``web`` or where no window can open,
+    serve it to a browser until interrupted)."""
+    if not web and not desktop_window_possible():
+        print("Serving the app to your browser instead.", flush=True)
+        web = True
     if web:
         print(f"OpenChat is at http://{WEB_HOST}:{port}/", flush=True)
         ft.run(
@@ -41,10 +64,10 @@ def run_app(web: bool, port: int) -> None:
             host=WEB_HOST,
             port=port,
             no_cdn=True,
-            assets_dir=ASSETS_DIR,
+            assets_dir=str(ASSETS_DIR),
         )
     else:
-        ft.run(app_main, assets_dir=ASSETS_DIR)
+        ft.run(app_main, assets_dir=str(ASSETS_DIR))
 
 
 @contextmanager

@@ -1,31 +1,55 @@
-"""Everything a user can do. Each action writes the cache and the outbox in one transaction and
-refreshes the store; none awaits the network (the outbox worker sends later, in order).
+"""Everything a user can do.
+
+``Actions`` work offline: each writes the cache and the outbox in one transaction and refreshes
+the store; none awaits the network (the outbox worker sends later, in order). Typing
+notifications are ephemeral: they go straight to ``send_typing`` (never queued).
+
+``ServerActions`` are the few that only the server can answer (finding people, creating a
+conversation, reporting, reading a group's members, refreshing): they await the API and raise its
+``client.errors`` exceptions (``NetworkError`` while offline) for the view to explain.
 
 Invalid input raises ``ValueError`` (pydantic's ``ValidationError`` is one) before anything is
-written. Typing notifications are ephemeral: they go straight to ``send_typing`` (never queued).
+written or sent.
 """
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import TypeAdapter
 
 from client.offline.cache import Cache
 from client.offline.outbox import Outbox
-from client.offline.outbox_items import ActionKind, OutboxState
-from client.offline.records import CachedMessage
-from client.offline.undo import message_undo, pins_undo, reaction_undo, settings_undo
+from client.offline.outbox_items import ActionKind, OutboxState, forward_copy_id
+from client.offline.records import CachedMessage, MemberRow
+from client.offline.undo import (
+    forward_undo,
+    message_undo,
+    pins_undo,
+    reaction_undo,
+    settings_undo,
+)
 from client.store import Store, Topic
 from protocol import limits
 from protocol.events import ClientEvent
+from protocol.models import Conversation, ConversationType, ForwardOrigin, Member, User
 from protocol.reactions import is_allowed_reaction
-from protocol.rest import MessageText, SettingsPatch
+from protocol.rest import (
+    AddMembersRequest,
+    CreateGroupRequest,
+    MessageText,
+    RenameRequest,
+    ReportRequest,
+    RoleRequest,
+    SettingsPatch,
+)
 from protocol.socket import ForwardMessagePayload, SendMessagePayload
 
 _MESSAGE_TEXT: TypeAdapter[str] = TypeAdapter(MessageText)
+MAX_USER_QUERY_LENGTH = 64
+"""``GET /users?query=`` accepts 1–64 characters."""
 
 TypingSender = Callable[[ClientEvent, str], None]
 """Emits ``typing_start`` / ``typing_stop`` for a conversation id (fire and forget)."""
@@ -162,17 +186,57 @@ class Actions:
         self._changed(Topic.OPEN_CHAT)
         return add
 
-    def forward(self, local_ids: Sequence[int], target_conversation_ids: Sequence[str]) -> None:
-        """Forward sent messages to up to five conversations; the copies appear when the server
-        has made them."""
-        messages = [self._message(i) for i in local_ids]
+    def forward(
+        self, local_ids: Sequence[int], target_conversation_ids: Sequence[str]
+    ) -> list[CachedMessage]:
+        """Forward sent messages to up to five conversations: the copies show at once, pending
+        (in each target in the order given, the messages in the order given), and become the
+        server's copies when it answers; they go away if the forward fails for good."""
+        messages = [self._message(i) for i in dict.fromkeys(local_ids)]
         if any(m.id is None or m.deleted for m in messages):
             raise ValueError("only sent, undeleted messages can be forwarded")
+        targets = list(dict.fromkeys(target_conversation_ids))
+        client_id = self.new_id()
         request = ForwardMessagePayload(
             message_ids=[m.id for m in messages if m.id is not None],
-            target_conversation_ids=list(target_conversation_ids),
+            target_conversation_ids=targets,
+            client_id=client_id,
         )
-        self.outbox.enqueue(ActionKind.FORWARD, request.model_dump(by_alias=False))
+        pairs = [(target, message) for target in targets for message in messages]
+        copy_ids = [forward_copy_id(client_id, index) for index in range(len(pairs))]
+        with self.cache.transaction():
+            copies = [
+                self.cache.add_pending_message(
+                    target,
+                    message.text or "",
+                    copy_id,
+                    self._now(),
+                    forwarded_from=self._origin(message),
+                )
+                for (target, message), copy_id in zip(pairs, copy_ids, strict=True)
+            ]
+            self.outbox.enqueue(
+                ActionKind.FORWARD,
+                request.model_dump(by_alias=False),
+                client_id=client_id,
+                undo=forward_undo(copy_ids),
+            )
+        self._changed(Topic.CHAT_LIST, Topic.OPEN_CHAT)
+        return copies
+
+    def _origin(self, message: CachedMessage) -> ForwardOrigin:
+        """Where a copy of ``message`` says it came from: the first origin (a forward of a
+        forward keeps it), else the message itself, its sender and, for a group, its title."""
+        if message.forwarded_from is not None:
+            return message.forwarded_from
+        sender = self.cache.user(message.sender_id)
+        conversation = self.cache.conversation(message.conversation_id)
+        in_group = conversation is not None and conversation.type != "direct"
+        return ForwardOrigin(
+            message_id=message.id,
+            sender_name=sender.display_name if sender is not None else "",
+            conversation_title=conversation.title if in_group and conversation else None,
+        )
 
     def pin_message(self, local_id: int, pinned: bool = True) -> None:
         """Pin (or unpin) a sent message in its conversation."""
@@ -321,3 +385,162 @@ class Actions:
     def _emit(self, event: ClientEvent, conversation_id: str) -> None:
         if self.send_typing is not None:
             self.send_typing(event, conversation_id)
+
+
+class ConversationsApi(Protocol):
+    """The part of ``client.services.api.ApiClient`` that ``ServerActions`` uses."""
+
+    async def find_users(self, query: str, limit: int | None = None) -> list[User]:
+        """``GET /users?query=``."""
+        ...
+
+    async def create_direct(self, user_id: str) -> Conversation:
+        """``POST /conversations {type: direct}``."""
+        ...
+
+    async def create_group(self, title: str, member_ids: list[str]) -> Conversation:
+        """``POST /conversations {type: private_group}``."""
+        ...
+
+    async def members(self, conversation_id: str) -> list[Member]:
+        """``GET /conversations/{id}/members``."""
+        ...
+
+    async def report(self, report: ReportRequest) -> None:
+        """``POST /reports``."""
+        ...
+
+    async def rename_group(self, conversation_id: str, title: str) -> Conversation:
+        """``PATCH /conversations/{id}``."""
+        ...
+
+    async def add_members(self, conversation_id: str, user_ids: list[str]) -> list[Member]:
+        """``POST /conversations/{id}/members``."""
+        ...
+
+    async def remove_member(self, conversation_id: str, user_id: str) -> None:
+        """``DELETE /conversations/{id}/members/{user_id}``."""
+        ...
+
+    async def leave_group(self, conversation_id: str) -> None:
+        """``POST /conversations/{id}/leave``."""
+        ...
+
+    async def set_role(self, conversation_id: str, user_id: str, role: str) -> Member:
+        """``PATCH /conversations/{id}/members/{user_id}/role``."""
+        ...
+
+
+class ServerActions:
+    """Actions that need the server's answer; what they learn is written to the cache."""
+
+    def __init__(
+        self,
+        cache: Cache,
+        store: Store,
+        api: ConversationsApi,
+        catch_up: Callable[[], Awaitable[object]],
+    ) -> None:
+        """``catch_up`` pulls the changes the client missed (``Synchronizer.catch_up``)."""
+        self.cache = cache
+        self.store = store
+        self.api = api
+        self._catch_up = catch_up
+
+    async def find_people(self, query: str) -> list[User]:
+        """People whose username or display name contains ``query`` (never the user)."""
+        text = query.strip()[:MAX_USER_QUERY_LENGTH]
+        if not text:
+            return []
+        return [user for user in await self.api.find_users(text) if user.id != self.cache.me]
+
+    def cached_direct_chat(self, user_id: str) -> str | None:
+        """The id of the cached direct chat with ``user_id`` (archived ones included)."""
+        for archived in (False, True):
+            for row in self.cache.chat_list(archived):
+                if row.type == ConversationType.DIRECT and row.peer_id == user_id:
+                    return row.id
+        return None
+
+    async def open_direct(self, user: User) -> str:
+        """The direct chat with ``user``: the cached one at once (offline too), else the server
+        creates it (or returns the one it has) and it is cached."""
+        cached = self.cached_direct_chat(user.id)
+        if cached is not None:
+            return cached
+        conversation = await self.api.create_direct(user.id)
+        self.cache.upsert_conversation(conversation)
+        self.store.invalidate(Topic.CHAT_LIST)
+        return conversation.id
+
+    async def create_group(self, title: str, member_ids: Sequence[str]) -> str:
+        """Create a private group owned by the user with ``member_ids``; returns its id."""
+        request = CreateGroupRequest(
+            type="private_group", title=title.strip(), member_ids=list(member_ids)
+        )
+        conversation = await self.api.create_group(request.title, request.member_ids)
+        members = await self.api.members(conversation.id)
+        with self.cache.transaction():
+            self.cache.upsert_conversation(conversation)
+            self.cache.upsert_members(conversation.id, members)
+        self.store.invalidate(Topic.CHAT_LIST)
+        return conversation.id
+
+    async def report(self, message: CachedMessage, reason: str, detail: str = "") -> None:
+        """Report a sent message to the moderators (``reason``: SPAM, HARASSMENT,
+        INAPPROPRIATE or OTHER; ``detail``: an optional note)."""
+        if message.id is None:
+            raise ValueError("only sent messages can be reported")
+        request = ReportRequest.model_validate(
+            {"message_id": message.id, "reason": reason, "detail": detail.strip() or None}
+        )
+        await self.api.report(request)
+
+    async def load_members(self, conversation_id: str) -> list[MemberRow]:
+        """Fetch a conversation's members into the cache and return them."""
+        members = await self.api.members(conversation_id)
+        self.cache.upsert_members(conversation_id, members)
+        return self.cache.members(conversation_id)
+
+    # --- group administration -----------------------------------------------------------------
+
+    async def rename_group(self, conversation_id: str, title: str) -> None:
+        """Give a group a new title (owners and admins)."""
+        clean = RenameRequest(title=title.strip()).title
+        await self.api.rename_group(conversation_id, clean)
+        self.cache.set_conversation_title(conversation_id, clean)
+        self.store.invalidate(Topic.CHAT_LIST)
+
+    async def add_members(self, conversation_id: str, user_ids: Sequence[str]) -> list[MemberRow]:
+        """Add people to a group (owners and admins); returns the members now."""
+        request = AddMembersRequest(user_ids=list(user_ids))
+        added = await self.api.add_members(conversation_id, request.user_ids)
+        self.cache.upsert_members(conversation_id, added)
+        self.store.invalidate(Topic.CHAT_LIST)
+        return self.cache.members(conversation_id)
+
+    async def remove_member(self, conversation_id: str, user_id: str) -> list[MemberRow]:
+        """Remove someone from a group (owners; admins remove plain members)."""
+        await self.api.remove_member(conversation_id, user_id)
+        self.cache.remove_member(conversation_id, user_id)
+        self.store.invalidate(Topic.CHAT_LIST)
+        return self.cache.members(conversation_id)
+
+    async def set_role(self, conversation_id: str, user_id: str, role: str) -> list[MemberRow]:
+        """Make a member an admin (``"admin"``) or a plain member (``"member"``; owner only)."""
+        member = await self.api.set_role(
+            conversation_id, user_id, RoleRequest.model_validate({"role": role}).role
+        )
+        self.cache.set_member(conversation_id, user_id, member.role.value)
+        return self.cache.members(conversation_id)
+
+    async def leave_group(self, conversation_id: str) -> None:
+        """Leave a group: it disappears from the chat list with its messages."""
+        await self.api.leave_group(conversation_id)
+        self.cache.remove_conversation(conversation_id)
+        self.store.invalidate(Topic.CHAT_LIST)
+
+    async def refresh(self) -> None:
+        """Pull what changed on the server since the last sync (the chat list's refresh)."""
+        await self._catch_up()
+        self.store.invalidate(Topic.CHAT_LIST)

@@ -13,12 +13,14 @@ from pathlib import Path
 
 import flet as ft
 
+from client.actions import ServerActions
 from client.config import Settings, load_settings
 from client.errors import AuthError
 from client.services.engine import Engine
 from client.services.session import Session, profile_server_url
 from client.theme import apply_theme
 from client.views.controller import ActionsController
+from client.views.conversation_flows import ConversationFlows
 from client.views.home import Home
 from client.views.login import Credentials, LoginView
 
@@ -123,12 +125,16 @@ class App:
             title_of=lambda cid: self._title(cid),
             pinned_ids=engine.cache.pinned_ids,
         )
-        home = Home(
-            store,
-            controller,
-            engine.account.user_id,
-            on_new_chat=lambda: controller.notify("Ask the other person for their username"),
+        server = ServerActions(engine.cache, store, self.session.api, engine.sync.catch_up)
+        flows = ConversationFlows(
+            self.page,
+            engine.actions,
+            server,
+            open_chat=self._open_chat,
+            title_of=self._title,
+            on_left=self._left,
         )
+        home = Home(store, controller, engine.account.user_id, flows.new_chat, flows)
 
         def sign_out() -> None:
             self.page.run_task(self.sign_out)
@@ -141,6 +147,20 @@ class App:
         self.page.on_keyboard_event = lambda e: home.handle_key(e.key, e.shift)
         store.load_chat_list()
         self.page.update()
+
+    def _open_chat(self, conversation_id: str) -> None:
+        if self.home is not None:
+            if self.home.store.archived != self._archived(conversation_id):
+                self.home.show_archive(not self.home.store.archived)
+            self.home.open_chat(conversation_id)
+
+    def _left(self, conversation_id: str) -> None:
+        if self.home is not None and self.home.chat.conversation_id == conversation_id:
+            self.home.close_chat()
+
+    def _archived(self, conversation_id: str) -> bool:
+        row = self.home.store.cache.conversation(conversation_id) if self.home else None
+        return row is not None and row.is_archived
 
     def _title(self, conversation_id: str) -> str:
         if self.home is None:

@@ -29,8 +29,11 @@ import platformdirs
 
 DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
 APP_NAME = "OpenChat"
-FLET_TOML = Path(__file__).resolve().parent.parent / "flet.toml"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FLET_TOML = PROJECT_ROOT / "flet.toml"
 """The shipped defaults file at the project root, next to pyproject.toml."""
+ASSETS_DIR = PROJECT_ROOT / "assets"
+"""Icons, splash and fonts (the project's ``assets/``; packaged builds carry it the same way)."""
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

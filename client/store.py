@@ -30,6 +30,8 @@ class Topic(StrEnum):
 
 
 Listener = Callable[[Topic], None]
+JUMP_CONTEXT_AFTER = 2
+"""Messages after the one ``Store.open_at`` jumps to that its window includes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,8 @@ class Store:
         self.window_size = window_size
         self.archived = False
         self.chat_list: list[ChatRow] = []
+        self.archived_count = 0
+        """How many conversations are archived (the chat list's "Archived (N)" entry)."""
         self.window: ChatWindow | None = None
         self.typing: dict[str, dict[str, TypingUser]] = {}
         self.presence: dict[str, PresenceEvent] = {}
@@ -116,6 +120,9 @@ class Store:
             self._notify(Topic.OUTBOX)
         if Topic.CHAT_LIST in dirty:
             self.chat_list = self.cache.chat_list(self.archived)
+            self.archived_count = (
+                len(self.chat_list) if self.archived else len(self.cache.chat_list(True))
+            )
             self._notify(Topic.CHAT_LIST)
         if Topic.OPEN_CHAT in dirty and self.window is not None:
             self._reload_window()
@@ -136,6 +143,27 @@ class Store:
         page = self.cache.messages_before(conversation_id, None, self.page_size)
         self.window = ChatWindow(
             conversation_id, tuple(page), len(page) == self.page_size, at_latest=True
+        )
+        self._notify(Topic.OPEN_CHAT)
+        return self.window
+
+    def open_at(self, conversation_id: str, message_id: str) -> ChatWindow | None:
+        """Open a chat at one message (a search hit, a pinned message, a quoted original),
+        however old it is: a page ending ``JUMP_CONTEXT_AFTER`` messages after it, so a list
+        showing the window's newest end shows the message. None (and the window unchanged)
+        when the message is not in the cache."""
+        target = self.cache.message_by_id(message_id)
+        if target is None or target.conversation_id != conversation_id:
+            return None
+        older_wanted = self.page_size - 1 - JUMP_CONTEXT_AFTER
+        older = self.cache.messages_before(conversation_id, target.position, older_wanted)
+        rest = self.page_size - len(older)
+        newer = self.cache.messages_after(conversation_id, target.position - 1, rest)
+        self.window = ChatWindow(
+            conversation_id,
+            tuple(older + newer),
+            has_older=len(older) == older_wanted,
+            at_latest=len(newer) < rest,
         )
         self._notify(Topic.OPEN_CHAT)
         return self.window

@@ -1,5 +1,6 @@
 """Error codes and the error body every endpoint and socket ack uses."""
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +16,10 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "FORBIDDEN"
     NOT_A_MEMBER = "NOT_A_MEMBER"
     BLOCKED = "BLOCKED"
+    MUTED = "MUTED"
+    LOCKED = "LOCKED"
+    BANNED = "BANNED"
+    NOT_A_GROUP = "NOT_A_GROUP"
     NOT_FOUND = "NOT_FOUND"
     USERNAME_TAKEN = "USERNAME_TAKEN"
     CONFLICT = "CONFLICT"
@@ -33,6 +38,10 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.FORBIDDEN: 403,
     ErrorCode.NOT_A_MEMBER: 403,
     ErrorCode.BLOCKED: 403,
+    ErrorCode.MUTED: 403,
+    ErrorCode.LOCKED: 403,
+    ErrorCode.BANNED: 403,
+    ErrorCode.NOT_A_GROUP: 400,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.USERNAME_TAKEN: 409,
     ErrorCode.CONFLICT: 409,
@@ -49,7 +58,12 @@ PERMANENT_ERRORS: frozenset[ErrorCode] = frozenset(
         ErrorCode.FORBIDDEN,
         ErrorCode.NOT_A_MEMBER,
         ErrorCode.BLOCKED,
+        ErrorCode.MUTED,
+        ErrorCode.LOCKED,
+        ErrorCode.BANNED,
+        ErrorCode.NOT_A_GROUP,
         ErrorCode.NOT_FOUND,
+        ErrorCode.CONFLICT,
         ErrorCode.PAYLOAD_TOO_LARGE,
         ErrorCode.UNSUPPORTED_MEDIA_TYPE,
     }
@@ -60,7 +74,8 @@ PERMANENT_ERRORS: frozenset[ErrorCode] = frozenset(
 class ErrorBody(BaseModel):
     """``{"code": ..., "message": ...}`` — the body of every error response and socket ack error.
 
-    ``retryAfter`` (seconds) is present only with ``RATE_LIMITED``.
+    ``retryAfter`` (seconds) is present only with ``RATE_LIMITED``; ``until`` only with
+    ``MUTED`` (when the mute ends).
     """
 
     model_config = ConfigDict(populate_by_name=True)
@@ -68,6 +83,7 @@ class ErrorBody(BaseModel):
     code: ErrorCode
     message: str
     retry_after: int | None = Field(default=None, alias="retryAfter")
+    until: datetime | None = None
 
 
 class ErrorAck(BaseModel):

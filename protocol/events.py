@@ -38,6 +38,7 @@ class ServerEvent(StrEnum):
     SETTINGS_UPDATED = "settings_updated"
     MEMBER_JOINED = "member_joined"
     MEMBER_LEFT = "member_left"
+    MEMBER_UPDATED = "member_updated"
     USER_BLOCKED = "user_blocked"
     USER_UNBLOCKED = "user_unblocked"
 

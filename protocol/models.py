@@ -35,6 +35,14 @@ class MemberRole(StrEnum):
     MEMBER = "member"
 
 
+class MemberLeftReason(StrEnum):
+    """Why someone is no longer in a group."""
+
+    LEFT = "left"
+    REMOVED = "removed"
+    BANNED = "banned"
+
+
 class MessageType(StrEnum):
     """What a message carries."""
 
@@ -133,6 +141,8 @@ class Member(Record):
     joined_at: datetime
     last_read_seq: int = 0
     last_delivered_seq: int = 0
+    muted_until: datetime | None = None
+    """Set while an admin has muted this member (no posting until then)."""
 
 
 class Conversation(Record):
@@ -150,6 +160,8 @@ class Conversation(Record):
     last_seq: int = 0
     unread_count: int = 0
     my_role: MemberRole = MemberRole.MEMBER
+    locked: bool = False
+    """A locked group lets only its owner and admins post."""
     member_count: int = 0
     pinned_message_ids: list[str] = Field(default_factory=list)
     settings: ConversationSettings = Field(default_factory=ConversationSettings)

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from protocol import limits
 from protocol.models import ConversationSettings, Message, User
@@ -125,6 +125,46 @@ CreateConversationRequest = Annotated[
 ]
 
 
+class RenameRequest(Body):
+    """``PATCH /conversations/{id}``: a group's new title (owners and admins)."""
+
+    title: GroupTitle
+
+
+class LockRequest(Body):
+    """``PATCH /conversations/{id}/lock``: locked groups let only owners and admins post."""
+
+    locked: bool
+
+
+# --- group members ----------------------------------------------------------------------------
+
+
+class AddMembersRequest(Body):
+    """``POST /conversations/{id}/members``: users to add (members already in are skipped)."""
+
+    user_ids: list[Identifier] = Field(min_length=1, max_length=limits.MAX_GROUP_MEMBERS)
+
+
+class RoleRequest(Body):
+    """``PATCH /conversations/{id}/members/{user_id}/role`` (owner only)."""
+
+    role: Literal["admin", "member"]
+
+
+class MuteMemberRequest(Body):
+    """``POST /conversations/{id}/members/{user_id}/mute``: no posting until ``until``."""
+
+    until: AwareDatetime
+
+
+class BanRequest(Body):
+    """``POST /conversations/{id}/members/{user_id}/ban``: removed and kept out until
+    ``until`` (null: until the ban is lifted)."""
+
+    until: AwareDatetime | None = None
+
+
 class SettingsPatch(Body):
     """``PATCH /conversations/{id}/settings``: only the fields sent change."""
 
@@ -180,12 +220,14 @@ class ReactionRequest(Body):
 
 
 class ForwardRequest(Body):
-    """``POST /messages/forward``."""
+    """``POST /messages/forward``. With ``client_id``, a retried forward returns the messages the
+    first attempt created instead of creating them again."""
 
     message_ids: list[Identifier] = Field(min_length=1, max_length=limits.MAX_FORWARD_MESSAGES)
     target_conversation_ids: list[Identifier] = Field(
         min_length=1, max_length=limits.MAX_FORWARD_TARGETS
     )
+    client_id: Identifier | None = None
 
 
 class ForwardResponse(BaseModel):

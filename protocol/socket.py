@@ -14,6 +14,7 @@ from pydantic.alias_generators import to_camel
 from protocol import limits
 from protocol.models import (
     ForwardOrigin,
+    MemberLeftReason,
     MemberRole,
     Message,
     PresenceStatus,
@@ -107,6 +108,8 @@ class ForwardMessagePayload(ClientPayload):
     target_conversation_ids: list[Identifier] = Field(
         min_length=1, max_length=limits.MAX_FORWARD_TARGETS
     )
+    client_id: Identifier | None = None
+    """Makes a retried forward return the first attempt's messages (see ``ForwardRequest``)."""
 
 
 # --- server -> client ---------------------------------------------------------------------------
@@ -192,12 +195,29 @@ class SettingsEvent(Logged):
 
 
 class ConversationEvent(Logged):
-    """``conversation_updated`` / ``member_joined`` / ``member_left``: refetch or patch the row."""
+    """``conversation_updated``: a new conversation (refetch it) or a changed title or lock (the
+    fields that changed are set). ``actor_id`` is who changed it."""
 
     conversation_id: str
     title: str | None = None
+    locked: bool | None = None
+    actor_id: str | None = None
     user_id: str | None = None
     role: MemberRole | None = None
+
+
+class MemberEvent(Logged):
+    """``member_joined`` / ``member_left`` / ``member_updated``: ``user_id``'s membership of a
+    group changed (by ``actor_id``; on leaving, ``reason`` says how). ``member_left`` also reaches
+    the user who left, so their devices drop the conversation."""
+
+    conversation_id: str
+    user_id: str
+    role: MemberRole | None = None
+    actor_id: str | None = None
+    muted_until: datetime | None = None
+    reason: MemberLeftReason | None = None
+    banned_until: datetime | None = None
 
 
 class BlockEvent(Logged):

@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import socketio
@@ -17,6 +18,7 @@ from server.api import (
     auth,
     blocks,
     conversations,
+    members,
     messages,
     pins,
     reactions,
@@ -26,13 +28,15 @@ from server.api import (
     users,
 )
 from server.api import settings as conversation_settings
+from server.api.schema import document_errors_as_sent
 from server.config import Settings
 from server.context import ServerContext
 from server.db.migrate import upgrade_to_head
-from server.db.session import create_engine, session_factory
+from server.db.session import connect_sqlite_writer, create_engine, session_factory
 from server.errors import install_error_handlers
 from server.realtime.publisher import SocketPublisher
 from server.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from server.services.send_queue import SendQueue
 from server.services.tokens import TokenService
 from server.services.unit_of_work import Database
 
@@ -66,7 +70,10 @@ def build_context(settings: Settings) -> ServerContext:
         ping_timeout=10,
     )
     engine = create_engine(settings.database_url)
-    db = Database(engine, session_factory(engine), SocketPublisher(sio))
+    sqlite_writer = (
+        partial(connect_sqlite_writer, settings.database_url) if settings.is_sqlite else None
+    )
+    db = Database(engine, session_factory(engine), SocketPublisher(sio), sqlite_writer)
     limiter: RateLimiter = (
         RedisRateLimiter(redis, settings.redis_namespace) if redis else MemoryRateLimiter()
     )
@@ -74,7 +81,13 @@ def build_context(settings: Settings) -> ServerContext:
         settings.secret_key, settings.access_token_ttl, settings.refresh_token_ttl
     )
     return ServerContext(
-        settings=settings, db=db, tokens=tokens, limiter=limiter, redis=redis, sio=sio
+        settings=settings,
+        db=db,
+        tokens=tokens,
+        limiter=limiter,
+        redis=redis,
+        sio=sio,
+        sends=SendQueue(db, limiter, settings.messages_per_minute),
     )
 
 
@@ -84,7 +97,8 @@ def _api_router() -> APIRouter:
         for status, description in (
             (400, "Invalid request (VALIDATION_ERROR)"),
             (401, "Missing, invalid or expired token"),
-            (403, "Not allowed (FORBIDDEN, NOT_A_MEMBER, BLOCKED)"),
+            (400, "Invalid request (VALIDATION_ERROR, NOT_A_GROUP)"),
+            (403, "Not allowed (FORBIDDEN, NOT_A_MEMBER, BLOCKED, MUTED, LOCKED, BANNED)"),
             (404, "Not found, or not visible to the caller"),
             (429, "Rate limited (RATE_LIMITED, with retryAfter)"),
         )
@@ -94,6 +108,7 @@ def _api_router() -> APIRouter:
     router.include_router(blocks.router)
     router.include_router(users.router)
     router.include_router(conversations.router)
+    router.include_router(members.router)
     router.include_router(conversation_settings.router)
     router.include_router(messages.router)
     router.include_router(reactions.router)
@@ -115,7 +130,7 @@ def create_fastapi(context: ServerContext, seed_demo: bool = False) -> FastAPI:
 
             await run_seed(context.db)
         yield
-        await context.db.engine.dispose()
+        await context.db.close()
         if context.redis is not None:
             await context.redis.aclose()
 
@@ -128,6 +143,7 @@ def create_fastapi(context: ServerContext, seed_demo: bool = False) -> FastAPI:
     app.state.context = context
     install_error_handlers(app)
     app.include_router(_api_router())
+    document_errors_as_sent(app)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> HealthResponse:

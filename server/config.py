@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from protocol import limits
+from server.api.addresses import Network, parse_networks
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class Settings:
     event_retention_seconds: int = 30 * 24 * 60 * 60
     """How long the event log keeps entries; a /sync ``since`` older than that answers 410."""
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    trusted_proxies: tuple[Network, ...] = field(default_factory=tuple)
+    """Reverse proxies whose ``X-Forwarded-For`` names the client (see ``server.api.addresses``)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -61,7 +64,8 @@ def load_settings(data_dir: Path | str) -> Settings:
     ``OPENCHAT_SECRET_KEY`` (generated when unset),
     ``OPENCHAT_ACCESS_TOKEN_TTL`` / ``OPENCHAT_REFRESH_TOKEN_TTL`` (seconds),
     ``OPENCHAT_MESSAGES_PER_MINUTE``, ``OPENCHAT_AUTH_ATTEMPTS`` (per 15 min),
-    ``OPENCHAT_EVENT_RETENTION`` (seconds), ``OPENCHAT_CORS_ORIGINS`` (comma separated).
+    ``OPENCHAT_EVENT_RETENTION`` (seconds), ``OPENCHAT_CORS_ORIGINS`` (comma separated),
+    ``OPENCHAT_TRUSTED_PROXIES`` (comma-separated addresses or networks of reverse proxies).
     """
     directory = Path(data_dir).expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True)
@@ -85,4 +89,5 @@ def load_settings(data_dir: Path | str) -> Settings:
         ),
         event_retention_seconds=_int_env("OPENCHAT_EVENT_RETENTION", 30 * 24 * 60 * 60),
         cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+        trusted_proxies=parse_networks(os.environ.get("OPENCHAT_TRUSTED_PROXIES", "")),
     )

@@ -1,6 +1,7 @@
 """The server's one error type and the handlers that turn every failure into ``{code, message}``."""
 
 import logging
+from datetime import datetime
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,11 +18,18 @@ class ApiError(Exception):
     """A refusal with a protocol error code; REST answers it with the code's status, sockets
     answer it through the ack."""
 
-    def __init__(self, code: ErrorCode, message: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        retry_after: int | None = None,
+        until: datetime | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.retry_after = retry_after
+        self.until = until
 
     @property
     def status(self) -> int:
@@ -29,9 +37,10 @@ class ApiError(Exception):
         return HTTP_STATUS[self.code]
 
     def body(self) -> dict[str, object]:
-        """The JSON body: ``{"code", "message"}`` plus ``retryAfter`` when rate limited."""
+        """The JSON body: ``{"code", "message"}`` plus ``retryAfter`` when rate limited and
+        ``until`` when muted."""
         return ErrorBody(
-            code=self.code, message=self.message, retry_after=self.retry_after
+            code=self.code, message=self.message, retry_after=self.retry_after, until=self.until
         ).model_dump(by_alias=True, exclude_none=True, mode="json")
 
 

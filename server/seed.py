@@ -1,13 +1,19 @@
-"""Demo data for ``openchat-server --seed-demo``: four people, a direct chat and a group."""
+"""Demo data for ``openchat-server --seed-demo``: four people, a direct chat and a group, with
+their history written to the event log like real sends (so /sync replays it)."""
 
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from protocol.events import ServerEvent
+from protocol.models import MessageType
+from protocol.socket import ConversationEvent, MessageNewEvent
 from protocol.text import find_mentions
 from server.db import models
+from server.db.models import new_id
 from server.services.passwords import hash_password
-from server.services.unit_of_work import Database
+from server.services.serializers import message_record
+from server.services.unit_of_work import Database, UnitOfWork, conversation_room
 
 DEMO_PASSWORD = "demo-pass-123"
 DEMO_USERS = (
@@ -32,27 +38,45 @@ _GROUP_HISTORY = (
 )
 
 
-def _add_history(
-    session_add: list[object],
+async def _add_history(
+    uow: UnitOfWork,
     conversation: models.Conversation,
     history: tuple[tuple[str, str], ...],
     users: dict[str, models.User],
     start: datetime,
 ) -> None:
+    """Store the messages and log each as ``message_new``, as a real send would, so /sync and
+    the clients' caches see the seeded history like any other."""
+    room = conversation_room(conversation.id)
+    await uow.log(
+        ServerEvent.CONVERSATION_UPDATED,
+        ConversationEvent(conversation_id=conversation.id, title=conversation.title),
+        rooms=[room],
+        conversation_id=conversation.id,
+    )
     for index, (username, text) in enumerate(history, start=1):
         message = models.Message(
+            id=new_id(),
             conversation_id=conversation.id,
             sender_id=users[username].id,
             seq=index,
             client_id=f"seed-{conversation.id[:8]}-{index}",
+            message_type=MessageType.TEXT.value,
             text=text,
             mentions=find_mentions(text),
             created_at=start + timedelta(minutes=3 * index),
         )
-        session_add.append(message)
+        uow.session.add(message)
         conversation.last_seq = index
         conversation.last_message_id = message.id
         conversation.updated_at = message.created_at
+        record = message_record(message)
+        await uow.log(
+            ServerEvent.MESSAGE_NEW,
+            MessageNewEvent.model_validate(record.model_dump()),
+            rooms=[room],
+            conversation_id=conversation.id,
+        )
 
 
 async def seed_demo(db: Database) -> bool:
@@ -81,7 +105,7 @@ async def seed_demo(db: Database) -> bool:
         )
         uow.session.add_all([direct, team])
         await uow.session.flush()
-        rows: list[object] = []
+        rows: list[models.ConversationMember] = []
         for user in (alice, bob):
             rows.append(
                 models.ConversationMember(
@@ -94,7 +118,7 @@ async def seed_demo(db: Database) -> bool:
                     conversation_id=team.id, user_id=users[name].id, role=role, joined_at=start
                 )
             )
-        _add_history(rows, direct, _DIRECT_HISTORY, users, start)
-        _add_history(rows, team, _GROUP_HISTORY, users, start + timedelta(minutes=30))
         uow.session.add_all(rows)
+        await _add_history(uow, direct, _DIRECT_HISTORY, users, start)
+        await _add_history(uow, team, _GROUP_HISTORY, users, start + timedelta(minutes=30))
     return True

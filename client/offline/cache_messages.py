@@ -44,6 +44,11 @@ def _json_reactions(reactions: Iterable[ReactionSummary]) -> str:
     )
 
 
+def _json_forward(origin: ForwardOrigin | None) -> str | None:
+    # snake_case whatever the origin's model: a socket payload's would dump camelCase
+    return origin.model_dump_json(by_alias=False) if origin is not None else None
+
+
 class MessageCache(CacheBase):
     """Writes messages and what hangs off them."""
 
@@ -71,7 +76,7 @@ class MessageCache(CacheBase):
                     text,
                     MessageStatus.PENDING.value,
                     reply_to_id,
-                    forwarded_from.model_dump_json() if forwarded_from else None,
+                    _json_forward(forwarded_from),
                     to_iso(created_at),
                 ],
             )
@@ -96,12 +101,13 @@ class MessageCache(CacheBase):
         m = message
         with self.transaction():
             existing = self.one(
-                "SELECT local_id, text, status, deleted, deleted_at FROM messages WHERE id = ?",
+                "SELECT local_id, client_id, text, status, deleted, deleted_at FROM messages "
+                "WHERE id = ?",
                 [m.id],
             )
             if existing is None and m.client_id:
                 existing = self.one(
-                    "SELECT local_id, text, status, deleted, deleted_at FROM messages "
+                    "SELECT local_id, client_id, text, status, deleted, deleted_at FROM messages "
                     "WHERE sender_id = ? AND client_id = ?",
                     [m.sender_id, m.client_id],
                 )
@@ -119,7 +125,7 @@ class MessageCache(CacheBase):
                 "text": None if deleted else m.text,
                 "status": self._status_for(m, existing),
                 "reply_to_id": m.reply_to_id,
-                "forwarded_from": m.forwarded_from.model_dump_json() if m.forwarded_from else None,
+                "forwarded_from": _json_forward(m.forwarded_from),
                 "mentions": json.dumps(m.mentions),
                 "media_url": m.media_url,
                 "media_mime": m.media_mime,
@@ -164,6 +170,8 @@ class MessageCache(CacheBase):
                 # message for search (an ack or an echo must stay cheap)
                 unchanged = old_text == values["text"] and existing["deleted"] == values["deleted"]
                 skip = {"text", "deleted"} if unchanged else set()
+                if existing["client_id"] is not None:  # a forwarded copy keeps its local one
+                    skip.add("client_id")
                 assignments = ", ".join(f"{name} = :{name}" for name in values if name not in skip)
                 self.db.execute(
                     f"UPDATE messages SET {assignments}, failure_code = NULL, "
@@ -287,6 +295,38 @@ class MessageCache(CacheBase):
             )
             if row["deleted"]:
                 self._adjust_unread(row["conversation_id"], row["sender_id"], row["seq"], +1)
+
+    def settle_copy(self, client_id: str, message: Message) -> None:
+        """Make the pending copy ``client_id`` the server's ``message`` (a forwarded copy; the
+        server's client id of a copy, if any, is its own derivation). When its ``message_new``
+        was stored first, the pending copy is dropped and the stored message takes the local
+        client id (so actions queued on the pending copy still find it)."""
+        with self.transaction():
+            pending = self.one(
+                "SELECT local_id FROM messages WHERE sender_id = ? AND client_id = ? "
+                "AND id IS NULL",
+                [self.me, client_id],
+            )
+            stored = self.one("SELECT local_id FROM messages WHERE id = ?", [message.id])
+            if pending is not None and stored is not None:
+                self.remove_unsent(int(pending["local_id"]))
+                self.db.execute(
+                    "UPDATE messages SET client_id = ? WHERE local_id = ?",
+                    [client_id, stored["local_id"]],
+                )
+            self.store_message(message.model_copy(update={"client_id": client_id}))
+
+    def remove_unsent_copies(self, client_ids: Sequence[str]) -> None:
+        """Drop the pending copies of a forward that failed or was discarded."""
+        with self.transaction():
+            for client_id in client_ids:
+                row = self.one(
+                    "SELECT local_id FROM messages WHERE sender_id = ? AND client_id = ? "
+                    "AND id IS NULL",
+                    [self.me, client_id],
+                )
+                if row is not None:
+                    self.remove_unsent(int(row["local_id"]))
 
     def remove_unsent(self, local_id: int) -> None:
         """Drop a pending or failed message the user discarded."""

@@ -1,37 +1,26 @@
-"""The durable, ordered queue of user actions, and the worker that drains it.
+"""The durable, ordered queue of user actions (the worker that drains it is
+``offline.outbox_worker``).
 
-Rules:
-- Items are drained strictly in the order they were queued (one at a time, the head first).
-- A transient failure (network, 5xx, rate limit) keeps the item at the head: nothing overtakes
-  it; it is retried after an exponential backoff with jitter, capped (``RetryPolicy``).
-- A permanent failure (blocked, not a member, validation, ...) sets the item aside as ``failed``
-  with a reason the UI shows (a failed send also marks its message failed; the optimistic change
-  of any other action is rolled back, see ``offline.undo``) and the queue goes on:
-  later actions, also in the same conversation, are not held back by something that can never
-  succeed. The user then retries it (it goes back to its place, which is now the head) or
-  discards it. Actions on a message whose send failed fail in turn ("not sent").
-- An auth failure pauses the queue with everything kept until ``resume()``.
-- An item is removed only in the same transaction that stores the server's answer, so a process
-  killed at any point re-sends the item in flight on restart; the server dedupes sends by
-  (sender, client id), and the other actions are idempotent (deleting or un-reacting what is
-  already gone counts as done).
+- Every action is one row, in the order the user made it, with the client id that makes it
+  idempotent end to end. An action writes its optimistic cache change and its row in one
+  transaction; an item is removed only in the transaction that stores the server's answer.
+- Receipts coalesce: a newer one replaces a queued one of the same conversation.
+- A forward shows its copies at once, pending, numbered by ``forward_copy_id``; the server's
+  copies replace them in answer order (``Cache.settle_copy``), also when their ``message_new``
+  came first. The forward's client id goes to the server too, so a forward re-sent after its
+  answer was lost (a crash, a dropped connection) is answered with the first copies.
+- A permanent failure sets an item aside as ``failed`` with a reason the UI shows (a failed
+  send also marks its message failed; the optimistic change of any other action is rolled
+  back, see ``offline.undo``); the user retries it (back to its place) or discards it.
 """
 
-import asyncio
-import contextlib
 import dataclasses
 import json
-import logging
-import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-import pydantic
-
-from client.errors import AuthError, PermanentError, RateLimitedError
 from client.offline.cache import Cache
 from client.offline.outbox_items import (
     COALESCED_KINDS,
@@ -39,21 +28,22 @@ from client.offline.outbox_items import (
     OutboxCounts,
     OutboxItem,
     OutboxState,
+    forward_copy_id,
     validate_request,
 )
 from client.offline.records import MessageStatus
-from client.offline.transport import Transport
 from client.offline.undo import apply_undo
 from protocol.errors import ErrorCode
 from protocol.models import Message
-
-log = logging.getLogger(__name__)
 
 NOT_SENT: Final = "NOT_SENT"
 """Failure code of an action on a message that was never sent."""
 
 _REASONS: Final[dict[str, str]] = {
     ErrorCode.BLOCKED: "You can't send to this person.",
+    ErrorCode.MUTED: "An admin muted you in this group.",
+    ErrorCode.LOCKED: "Only admins can post in this group.",
+    ErrorCode.BANNED: "You are banned from this group.",
     ErrorCode.NOT_A_MEMBER: "You are no longer a member of this conversation.",
     ErrorCode.FORBIDDEN: "You are not allowed to do this.",
     ErrorCode.NOT_FOUND: "The message or conversation no longer exists.",
@@ -62,35 +52,11 @@ _REASONS: Final[dict[str, str]] = {
     NOT_SENT: "The message this refers to was never sent.",
 }
 
-_ALREADY_DONE: Final = frozenset(
-    {
-        (ActionKind.DELETE, ErrorCode.NOT_FOUND),
-        (ActionKind.UNREACT, ErrorCode.NOT_FOUND),
-        (ActionKind.UNPIN, ErrorCode.NOT_FOUND),
-    }
-)
-
 
 def failure_reason(code: str, message: str) -> str:
     """The sentence the UI shows for a permanent failure (the server's message for validation
     errors and codes without a sentence of their own)."""
     return _REASONS.get(code, message)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Backoff after transient failures: attempt ``n`` (1-based) waits a random time in
-    ``[d/2, d]`` where ``d = min(cap, base * factor**(n-1))``; a rate limit waits at least the
-    server's ``retryAfter``."""
-
-    base: float = 0.5
-    factor: float = 2.0
-    cap: float = 60.0
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        """Seconds to wait before attempt ``attempt + 1``."""
-        ceiling = min(self.cap, self.base * self.factor ** max(0, attempt - 1))
-        return ceiling / 2 + rng.random() * ceiling / 2
 
 
 class Outbox:
@@ -231,7 +197,8 @@ class Outbox:
         self._changed()
 
     def discard(self, item_id: int) -> None:
-        """Drop an item; a discarded send removes its unsent message."""
+        """Drop an item; a discarded send removes its unsent message, a discarded forward its
+        pending copies."""
         item = self.get(item_id)
         if item is None:
             return
@@ -241,18 +208,46 @@ class Outbox:
                 message = self.cache.message_by_client_id(item.client_id)
                 if message is not None:
                     self.cache.remove_unsent(message.local_id)
+            elif item.kind == ActionKind.FORWARD and item.undo is not None:
+                apply_undo(self.cache, item.kind, item.undo)
         self._changed()
+
+    def queued_after(self, after_id: int, limit: int) -> list[OutboxItem]:
+        """Up to ``limit`` queued items after ``after_id``, in queue order."""
+        rows = self.cache.rows(
+            "SELECT * FROM outbox WHERE state = ? AND id > ? ORDER BY id LIMIT ?",
+            [OutboxState.QUEUED.value, after_id, limit],
+        )
+        return [OutboxItem.from_row(r) for r in rows]
 
     def complete(self, item: OutboxItem, answer: Sequence[Message]) -> None:
         """Store the server's answer and remove the item, in one transaction. A receipt that
         was replaced while in flight stays queued with its newer body."""
+        self.complete_all([(item, answer)])
+
+    def complete_all(self, done: Sequence[tuple[OutboxItem, Sequence[Message]]]) -> None:
+        """``complete`` several items in one transaction (answers stored in the given order)."""
+        if not done:
+            return
         with self.cache.transaction():
-            for message in answer:
-                self.cache.store_message(message)
-            self.cache.db.execute(
-                "DELETE FROM outbox WHERE id = ? AND revision = ?", [item.id, item.revision]
-            )
+            for item, answer in done:
+                if item.kind is ActionKind.FORWARD:
+                    self._settle_forward(item, answer)
+                else:
+                    for message in answer:
+                        self.cache.store_message(message)
+                self.cache.db.execute(
+                    "DELETE FROM outbox WHERE id = ? AND revision = ?", [item.id, item.revision]
+                )
         self._changed()
+
+    def _settle_forward(self, item: OutboxItem, copies: Sequence[Message]) -> None:
+        """The server's copies replace the pending ones, matched by answer order; pending copies
+        the answer did not cover are dropped."""
+        for index, message in enumerate(copies):
+            self.cache.settle_copy(forward_copy_id(item.client_id, index), message)
+        if item.undo is not None:
+            self.cache.remove_unsent_copies(item.undo["copies"][len(copies) :])
 
     def fail(self, item: OutboxItem, code: str, message: str) -> None:
         """Set an item aside as failed: a failed send marks its message failed, any other
@@ -294,125 +289,3 @@ class Outbox:
         if target is None or target.id is None:
             return None
         return dataclasses.replace(item, payload={**item.payload, "message_id": target.id})
-
-
-@dataclass(frozen=True, slots=True)
-class DrainReport:
-    """What one ``OutboxWorker.drain`` call did and why it stopped."""
-
-    done: int
-    failed: int
-    retry_at: float | None
-    """Set when the head is backing off: the wall-clock time of its next attempt."""
-    paused: bool
-
-
-class OutboxWorker:
-    """Drains an ``Outbox`` through a ``Transport`` while online and not paused.
-
-    ``clock`` (wall seconds), ``sleep`` and ``rng`` are injectable so tests run instantly.
-    """
-
-    def __init__(
-        self,
-        outbox: Outbox,
-        transport: Transport,
-        *,
-        policy: RetryPolicy | None = None,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        rng: random.Random | None = None,
-        on_auth_lost: Callable[[AuthError], None] | None = None,
-    ) -> None:
-        self.outbox = outbox
-        self.transport = transport
-        self.policy = policy or RetryPolicy()
-        self.clock = clock
-        self.sleep = sleep
-        self.rng = rng or random.Random()
-        self.on_auth_lost = on_auth_lost
-        self.online = False
-        self.paused = False
-        self._wake = asyncio.Event()
-        outbox.subscribe(self._wake.set)
-
-    def set_online(self, online: bool) -> None:
-        """Start (after the catch-up of a reconnect) or stop draining; coming online retries
-        the head at once."""
-        self.online = online
-        if online:
-            self.outbox.retry_head_now()
-            self._wake.set()
-
-    def resume(self) -> None:
-        """Continue after an auth pause (the user signed in again)."""
-        self.paused = False
-        self._wake.set()
-
-    async def drain(self) -> DrainReport:
-        """Send queued items in order until the queue is empty, the head must wait, the worker
-        goes offline or it is paused."""
-        done = failed = 0
-        while self.online and not self.paused:
-            item = self.outbox.head()
-            if item is None:
-                break
-            if item.next_attempt_at > self.clock():
-                return DrainReport(done, failed, item.next_attempt_at, False)
-            resolved = self.outbox.resolve(item)
-            if resolved is None:
-                self.outbox.fail(item, NOT_SENT, _REASONS[NOT_SENT])
-                failed += 1
-                continue
-            try:
-                answer = list(await self.transport.perform(resolved))
-            except AuthError as error:
-                self.paused = True
-                if self.on_auth_lost is not None:
-                    self.on_auth_lost(error)
-                break
-            except PermanentError as error:
-                if (item.kind, error.code) in _ALREADY_DONE:
-                    self.outbox.complete(item, [])
-                    done += 1
-                else:
-                    self.outbox.fail(item, error.code, error.message)
-                    failed += 1
-            except pydantic.ValidationError as error:
-                self.outbox.fail(item, ErrorCode.VALIDATION_ERROR, str(error))
-                failed += 1
-            except Exception as error:  # transient, or a transport bug: back off, keep it
-                self._postpone(item, error)
-            else:
-                self.outbox.complete(item, answer)
-                done += 1
-        return DrainReport(done, failed, None, self.paused)
-
-    def _postpone(self, item: OutboxItem, error: Exception) -> None:
-        delay = self.policy.delay(item.attempts + 1, self.rng)
-        if isinstance(error, RateLimitedError):
-            delay = max(delay, error.retry_after)
-        code = getattr(error, "code", type(error).__name__)
-        log.info("outbox item %s (%s) failed transiently: %s", item.id, item.kind, code)
-        self.outbox.postpone(item, self.clock() + delay, str(code), str(error))
-
-    async def run(self) -> None:
-        """Drain whenever there is something to do, until cancelled."""
-        while True:
-            self._wake.clear()
-            report = await self.drain()
-            if report.retry_at is not None and self.online and not self.paused:
-                await self._wait(report.retry_at - self.clock())
-            else:
-                await self._wake.wait()
-
-    async def _wait(self, seconds: float) -> None:
-        sleeper = asyncio.ensure_future(self.sleep(max(0.0, seconds)))
-        waker = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeper, waker):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task

@@ -91,6 +91,13 @@ COALESCED_KINDS: Final = frozenset({ActionKind.MARK_READ, ActionKind.MARK_DELIVE
 """Receipts: a newer one replaces a queued one of the same conversation."""
 
 
+def forward_copy_id(forward_client_id: str, index: int) -> str:
+    """The local client id of the ``index``-th copy a forward makes (copies are numbered in
+    the order the server answers them: targets in the order given, and within each target the
+    messages in the order given). Local only: the server derives its own for the copies."""
+    return f"{forward_client_id}.{index}"
+
+
 def validate_request(kind: ActionKind, payload: dict[str, Any]) -> ActionRequest:
     """Check ``payload`` (snake_case) against the body model of ``kind``; raises
     ``pydantic.ValidationError`` when it is malformed."""

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from protocol.models import ForwardOrigin, MessageType, ReactionSummary
+from protocol.socket import CamelForwardOrigin
 
 
 class MessageStatus(StrEnum):
@@ -105,7 +106,7 @@ class CachedMessage:
             failure_code=row["failure_code"],
             failure_reason=row["failure_reason"],
             reply_to_id=row["reply_to_id"],
-            forwarded_from=ForwardOrigin.model_validate_json(forwarded) if forwarded else None,
+            forwarded_from=CamelForwardOrigin.model_validate_json(forwarded) if forwarded else None,
             mentions=json.loads(row["mentions"]),
             media_url=row["media_url"],
             media_mime=row["media_mime"],

@@ -9,6 +9,7 @@ listener. New messages from others are acknowledged with one delivered receipt p
 (the highest message), queued in the outbox where a newer receipt replaces an unsent older one.
 """
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,8 +19,9 @@ import pydantic
 
 from client.errors import SyncExpiredError
 from client.offline.cache import Cache
-from client.offline.outbox import Outbox, OutboxWorker
+from client.offline.outbox import Outbox
 from client.offline.outbox_items import ActionKind
+from client.offline.outbox_worker import OutboxWorker
 from client.offline.transport import SyncFetcher
 from protocol import limits
 from protocol.events import ServerEvent
@@ -110,6 +112,7 @@ class Synchronizer:
         self.listener = listener
         self.worker = worker
         self.page_size = page_size
+        self._catching_up = asyncio.Lock()
         self._handlers: dict[str, Callable[[dict[str, Any], _Batch], None]] = {
             ServerEvent.MESSAGE_NEW: self._message,
             ServerEvent.MESSAGE_EDITED: self._message,
@@ -177,7 +180,12 @@ class Synchronizer:
 
     async def catch_up(self) -> CatchUpReport:
         """Pull ``/sync?since=<last applied>`` until ``has_more`` is false; on 410 do a full
-        resync (once) and continue from the snapshot's event id."""
+        resync (once) and continue from the snapshot's event id. One catch-up at a time (the
+        socket's and the REST fallback's may overlap)."""
+        async with self._catching_up:
+            return await self._catch_up()
+
+    async def _catch_up(self) -> CatchUpReport:
         applied = pages = 0
         resynced = False
         while True:

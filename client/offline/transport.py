@@ -4,15 +4,40 @@ Implementations raise the ``client.errors`` hierarchy: ``TransientError`` (retry
 ``PermanentError`` (never retry), ``AuthError`` (sign in again), ``SyncExpiredError`` (410).
 """
 
+import asyncio
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Protocol
 
 from client.offline.outbox_items import OutboxItem
 from protocol.models import Conversation, Message, SyncPage
 
 
+class Route(StrEnum):
+    """How an outbox item can be carried right now."""
+
+    PIPELINED = "pipelined"
+    """Over an ordered channel (the socket): ``start`` puts it on the wire at once, and later
+    items may follow before its answer; the server handles them in the order they arrive."""
+    ALONE = "alone"
+    """Over a call that must finish before the next item starts (REST: concurrent requests
+    have no order), through ``perform``."""
+    LATER = "later"
+    """Not now (a delivered receipt without the socket): it stays queued without holding back
+    the items after it."""
+
+
 class Transport(Protocol):
     """Carries outbox items to the server (socket with ack, or REST when the socket is down)."""
+
+    def route(self, item: OutboxItem) -> Route:
+        """How ``item`` can be carried now."""
+        ...
+
+    def start(self, item: OutboxItem) -> "asyncio.Future[Sequence[Message]]":
+        """Put a ``PIPELINED`` item on the wire before returning; the future resolves to the
+        messages the server answered with (as ``perform``) or raises its error."""
+        ...
 
     async def perform(self, item: OutboxItem) -> Sequence[Message]:
         """Do ``item.request()`` on the server; return the messages the server answered with

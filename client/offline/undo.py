@@ -36,6 +36,11 @@ def settings_undo(conversation_id: str, settings: ConversationSettings) -> dict[
     return {"conversation_id": conversation_id, "settings": settings.model_dump(mode="json")}
 
 
+def forward_undo(copy_client_ids: list[str]) -> dict[str, Any]:
+    """Drop a forward's pending copies."""
+    return {"copies": copy_client_ids}
+
+
 def apply_undo(cache: Cache, kind: ActionKind, undo: Mapping[str, Any]) -> None:
     """Roll back the optimistic change of a failed item of ``kind``."""
     if kind in (ActionKind.EDIT, ActionKind.DELETE):
@@ -44,6 +49,8 @@ def apply_undo(cache: Cache, kind: ActionKind, undo: Mapping[str, Any]) -> None:
         cache.toggle_reaction_locally(undo["local_id"], undo["emoji"], kind == ActionKind.UNREACT)
     elif kind in (ActionKind.PIN, ActionKind.UNPIN):
         cache.set_pins(undo["conversation_id"], undo["pinned_ids"])
+    elif kind == ActionKind.FORWARD:
+        cache.remove_unsent_copies(undo["copies"])
     elif kind == ActionKind.SETTINGS:
         settings = ConversationSettings.model_validate(undo["settings"])
         cache.apply_settings(undo["conversation_id"], settings)

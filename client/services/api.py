@@ -19,6 +19,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from client.errors import AuthError, NetworkError, OpenChatError, ServerUnavailableError, error_for
+from protocol import limits
 from protocol.errors import ErrorCode
 from protocol.models import (
     Conversation,
@@ -33,6 +34,7 @@ from protocol.models import (
 )
 from protocol.rest import (
     API_PREFIX,
+    AddMembersRequest,
     AuthResponse,
     BlockedUser,
     CreateDirectRequest,
@@ -47,7 +49,9 @@ from protocol.rest import (
     ReactionRequest,
     RefreshRequest,
     RegisterRequest,
+    RenameRequest,
     ReportRequest,
+    RoleRequest,
     SendMessageRequest,
     SettingsPatch,
     SettingsResponse,
@@ -184,6 +188,18 @@ class ApiClient:
             raise _error_from(response)
         return response
 
+    async def _every_page(self, model: type[T], path: str, params: Query | None = None) -> list[T]:
+        """Every item of a cursor-paged list, read in the largest pages the server allows."""
+        items: list[T] = []
+        cursor: str | None = None
+        while True:
+            query = {**(params or {}), "cursor": cursor, "limit": limits.MAX_PAGE_SIZE}
+            page = _parse_page(model, await self._call("GET", path, params=query))
+            items.extend(page.items)
+            if not page.has_more or page.next_cursor is None:
+                return items
+            cursor = page.next_cursor
+
     async def _call(
         self,
         method: str,
@@ -281,8 +297,8 @@ class ApiClient:
         await self._call("DELETE", _path("users", user_id, "block"))
 
     async def blocked_users(self) -> list[BlockedUser]:
-        """``GET /users/blocked``."""
-        return _parse_items(BlockedUser, await self._call("GET", "/users/blocked"))
+        """Every page of ``GET /users/blocked``."""
+        return await self._every_page(BlockedUser, "/users/blocked")
 
     # --- conversations --------------------------------------------------------------------------
 
@@ -295,14 +311,8 @@ class ApiClient:
 
     async def all_conversations(self, *, archived: bool = False) -> list[Conversation]:
         """Every page of ``GET /conversations``."""
-        result: list[Conversation] = []
-        cursor: str | None = None
-        while True:
-            page = await self.conversations(archived=archived, cursor=cursor, limit=100)
-            result.extend(page.items)
-            if not page.has_more or page.next_cursor is None:
-                return result
-            cursor = page.next_cursor
+        params: Query = {"archived": archived or None}
+        return await self._every_page(Conversation, "/conversations", params)
 
     async def create_direct(self, user_id: str) -> Conversation:
         """``POST /conversations {type: direct}``: the existing chat when there is one."""
@@ -320,9 +330,35 @@ class ApiClient:
         return _parse(Conversation, response)
 
     async def members(self, conversation_id: str) -> list[Member]:
-        """``GET /conversations/{id}/members``."""
-        response = await self._call("GET", _path("conversations", conversation_id, "members"))
-        return _parse_items(Member, response)
+        """Every page of ``GET /conversations/{id}/members`` (groups hold up to 256 people)."""
+        return await self._every_page(Member, _path("conversations", conversation_id, "members"))
+
+    async def rename_group(self, conversation_id: str, title: str) -> Conversation:
+        """``PATCH /conversations/{id} {title}`` (owners and admins)."""
+        path = _path("conversations", conversation_id)
+        return _parse(
+            Conversation, await self._call("PATCH", path, body=RenameRequest(title=title))
+        )
+
+    async def add_members(self, conversation_id: str, user_ids: list[str]) -> list[Member]:
+        """``POST /conversations/{id}/members``: the new memberships (owners and admins)."""
+        path = _path("conversations", conversation_id, "members")
+        response = await self._call("POST", path, body=AddMembersRequest(user_ids=user_ids))
+        return _validate(_adapter(list[Member]), _json(response), response)
+
+    async def remove_member(self, conversation_id: str, user_id: str) -> None:
+        """``DELETE /conversations/{id}/members/{user_id}`` (owners and admins, by rank)."""
+        await self._call("DELETE", _path("conversations", conversation_id, "members", user_id))
+
+    async def leave_group(self, conversation_id: str) -> None:
+        """``POST /conversations/{id}/leave``."""
+        await self._call("POST", _path("conversations", conversation_id, "leave"))
+
+    async def set_role(self, conversation_id: str, user_id: str, role: str) -> Member:
+        """``PATCH /conversations/{id}/members/{user_id}/role`` (owner only)."""
+        path = _path("conversations", conversation_id, "members", user_id, "role")
+        body = RoleRequest.model_validate({"role": role})
+        return _parse(Member, await self._call("PATCH", path, body=body))
 
     # --- conversation settings ------------------------------------------------------------------
 
@@ -400,11 +436,17 @@ class ApiClient:
         await self._call("POST", path, body=MarkReadRequest(message_id=message_id))
 
     async def forward(
-        self, message_ids: list[str], target_conversation_ids: list[str]
+        self,
+        message_ids: list[str],
+        target_conversation_ids: list[str],
+        client_id: str | None = None,
     ) -> list[Message]:
-        """``POST /messages/forward``: one new message per (message, target)."""
+        """``POST /messages/forward``: one new message per (message, target); with
+        ``client_id`` a retry answers the first attempt's copies."""
         body = ForwardRequest(
-            message_ids=message_ids, target_conversation_ids=target_conversation_ids
+            message_ids=message_ids,
+            target_conversation_ids=target_conversation_ids,
+            client_id=client_id,
         )
         response = await self._call("POST", "/messages/forward", body=body)
         return _parse(ForwardResponse, response).messages

@@ -5,6 +5,11 @@
          |  then let the OutboxWorker drain)
     OutboxWorker --items--> ServerTransport --(socket ack | REST)--> server
 
+While the socket is not live (a proxy that blocks WebSockets, a socket still connecting), the
+engine does not wait for it: every ``rest_after`` seconds it catches up over HTTP and lets the
+outbox drain over REST (the transport routes items there while the socket is down), until the
+socket's own catch-up takes over.
+
 A new cache first loads a snapshot (``Synchronizer.full_resync``). Live events only flow after
 the catch-up of their connection (``RealtimeClient`` holds them), so
 the event log is applied in order; a live event that arrives after a newer one (two server writers
@@ -20,9 +25,10 @@ import logging
 from collections.abc import Callable
 
 from client.actions import Actions
-from client.errors import AuthError
+from client.errors import AuthError, OpenChatError
 from client.offline.cache import Cache
-from client.offline.outbox import Outbox, OutboxWorker, RetryPolicy
+from client.offline.outbox import Outbox
+from client.offline.outbox_worker import OutboxWorker, RetryPolicy
 from client.offline.sync import Synchronizer
 from client.services.realtime import Backoff, ConnectionState, RealtimeClient
 from client.services.session import Account, Session
@@ -33,6 +39,8 @@ from protocol.socket import TypingPayload
 
 log = logging.getLogger(__name__)
 
+REST_FALLBACK_AFTER = 5.0
+"""Seconds without a live socket after which sync and the outbox go over REST."""
 LIVE_IDS_KEPT = 4096
 """How many recent live event ids are remembered to tell a late event from a duplicate."""
 SNAPSHOT_LOADED = "engine.snapshot_loaded"
@@ -47,7 +55,8 @@ class Engine:
     connects.
 
     ``defer`` batches store refreshes (see ``Store``); ``backoff`` and ``retry`` tune the
-    reconnect and outbox retry delays (tests shorten them).
+    reconnect and outbox retry delays (tests shorten them); ``rest_after`` is how long the
+    socket may be down before sync and the outbox go over REST.
     """
 
     def __init__(
@@ -57,6 +66,7 @@ class Engine:
         defer: Callable[[Callable[[], None]], object] | None = None,
         backoff: Backoff | None = None,
         retry: RetryPolicy | None = None,
+        rest_after: float = REST_FALLBACK_AFTER,
     ) -> None:
         account = session.active
         if account is None or not account.signed_in:
@@ -87,7 +97,10 @@ class Engine:
         """Set when the server refused the refresh token: show the login screen."""
         self.caught_up = asyncio.Event()
         """Set after each completed catch-up, cleared when the connection drops."""
+        self.rest_after = rest_after
+        self._socket_state = ConnectionState.OFFLINE
         self._worker_task: asyncio.Task[None] | None = None
+        self._rest_task: asyncio.Task[None] | None = None
         self._live_floor = 0
         """Events at or below it were applied by a catch-up; a live copy is a duplicate."""
         self._seen_live: collections.deque[int] = collections.deque(maxlen=LIVE_IDS_KEPT)
@@ -98,6 +111,8 @@ class Engine:
         self.signed_out.clear()
         if self._worker_task is None:
             self._worker_task = asyncio.create_task(self.worker.run(), name="outbox-worker")
+        if self._rest_task is None:
+            self._rest_task = asyncio.create_task(self._rest_fallback(), name="rest-fallback")
         await self.realtime.start()
 
     async def stop(self) -> None:
@@ -106,11 +121,12 @@ class Engine:
             await self._stopping_socket
             self._stopping_socket = None
         await self.realtime.stop()
-        if self._worker_task is not None:
-            self._worker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker_task
-            self._worker_task = None
+        for task in (self._rest_task, self._worker_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._rest_task = self._worker_task = None
         self.cache.close()
 
     async def resume(self) -> None:
@@ -156,13 +172,37 @@ class Engine:
         self.realtime.emit(event, TypingPayload(conversation_id=conversation_id))
 
     async def _on_connected(self) -> None:
+        await self._load_snapshot_once()
+        await self.sync.on_connected()
+        self._live_floor = self.cache.last_event_id
+        self.caught_up.set()
+
+    async def _load_snapshot_once(self) -> None:
         if self.cache.get_meta(SNAPSHOT_LOADED) is None:
             await self.sync.full_resync()
             await self._load_group_members()
             self.cache.set_meta(SNAPSHOT_LOADED, "1")
-        await self.sync.on_connected()
-        self._live_floor = self.cache.last_event_id
-        self.caught_up.set()
+
+    async def _rest_fallback(self) -> None:
+        """While the socket is not live: every ``rest_after`` seconds catch up over HTTP and
+        let the outbox drain (over REST, as long as the socket stays down)."""
+        while True:
+            await asyncio.sleep(self.rest_after)
+            if self.caught_up.is_set() or self.worker.paused or self.signed_out.is_set():
+                continue
+            try:
+                await self._load_snapshot_once()
+                await self.sync.catch_up()
+            except AuthError as error:
+                await self._on_auth_lost(error)
+                self._worker_auth_lost(error)
+                continue
+            except (OpenChatError, OSError) as error:
+                log.info("catch-up over REST failed: %s", error)
+                continue
+            if not self.worker.online:
+                log.info("socket not live: the outbox drains over REST")
+                self.worker.set_online(True)
 
     async def _load_group_members(self) -> None:
         """Fetch the members of every group (names for senders; later changes come as
@@ -200,7 +240,8 @@ class Engine:
         self._live_floor = self.cache.last_event_id
 
     def _on_state(self, state: ConnectionState) -> None:
-        if state is not ConnectionState.ONLINE:
+        was_online, self._socket_state = self._socket_state, state
+        if was_online is ConnectionState.ONLINE and state is not ConnectionState.ONLINE:
             self.caught_up.clear()
             self.sync.on_disconnected()
         self.store.set_connection(state.value)

@@ -209,6 +209,17 @@ class RealtimeClient:
     ) -> Any:
         """Emit ``event`` and await its ack; raise the ack's error as a ``client.errors``
         exception, or ``NetworkError`` when there is no connection or it drops first."""
+        return await self.start_call(event, payload, ack_timeout)
+
+    def start_call(
+        self,
+        event: ClientEvent | str,
+        payload: BaseModel | dict[str, Any],
+        ack_timeout: float = 15.0,
+    ) -> "asyncio.Future[Any]":
+        """Emit ``event`` now (calls started one after another reach the server in that order)
+        and return the future of its ack, resolved as ``call`` does; raises ``NetworkError``
+        at once when there is no connection."""
         sio = self._sio
         if sio is None or not self._online.is_set():
             raise NetworkError("Not connected")
@@ -225,6 +236,11 @@ class RealtimeClient:
         except _socketio().exceptions.SocketIOError as exc:
             self._pending.discard(future)
             raise NetworkError(f"{event}: {exc}") from exc
+        return asyncio.ensure_future(self._answer(event, future, ack_timeout))
+
+    async def _answer(
+        self, event: ClientEvent | str, future: "asyncio.Future[Any]", ack_timeout: float
+    ) -> Any:
         try:
             ack = await asyncio.wait_for(future, ack_timeout)
         except TimeoutError as exc:

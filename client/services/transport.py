@@ -1,12 +1,15 @@
 """The offline core's network interfaces (``client.offline.transport``) over socket and REST.
 
-``ServerTransport.perform`` carries one outbox item: through the socket with an ack while it is
-connected (one round trip, no HTTP overhead), else through the matching REST call. Either way
-the server dedupes sends on the client id, so an item whose answer was lost is simply sent again.
+While the socket is connected, outbox items go through it with an ack each, pipelined
+(``route`` says ``PIPELINED``, ``start`` emits at once): the socket keeps their order and the
+server answers them one after another. Otherwise ``perform`` carries one item through the
+matching REST call. Either way the server dedupes sends on the client id, so an item whose
+answer was lost is simply sent again.
 Pins and settings have no socket event and always go through REST; delivered receipts have no
 REST endpoint and wait for the socket.
 """
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +17,7 @@ from pydantic import TypeAdapter
 
 from client.errors import NetworkError, ServerUnavailableError
 from client.offline.outbox_items import ActionKind, OutboxItem, PinRequest, SettingsChange
+from client.offline.transport import Route
 from client.services.api import ApiClient
 from client.services.realtime import RealtimeClient
 from protocol import limits
@@ -52,11 +56,27 @@ class ServerTransport:
 
     # --- Transport ----------------------------------------------------------------------------
 
+    def route(self, item: OutboxItem) -> Route:
+        """Socket actions go pipelined while the socket is up; otherwise one REST call at a
+        time, except delivered receipts, which have no REST endpoint and wait for the socket."""
+        if self._socket_up() and item.kind in _SOCKET_EVENTS:
+            return Route.PIPELINED
+        if item.kind is ActionKind.MARK_DELIVERED:
+            return Route.LATER
+        return Route.ALONE
+
+    def start(self, item: OutboxItem) -> "asyncio.Future[Sequence[Message]]":
+        """Emit ``item``'s socket event now; the future resolves to the messages of its ack."""
+        if self.realtime is None:
+            raise NetworkError("no socket")
+        ack = self.realtime.start_call(_SOCKET_EVENTS[item.kind], item.request())
+        return asyncio.ensure_future(_answer_of(item.kind, ack))
+
     async def perform(self, item: OutboxItem) -> Sequence[Message]:
         """Carry ``item`` to the server; return the messages it answered with."""
         request = item.request()
         event = _SOCKET_EVENTS.get(item.kind)
-        if event is not None and self.realtime is not None and self.realtime.connected:
+        if event is not None and self.realtime is not None and self._socket_up():
             try:
                 ack = await self.realtime.call(event, request)
             except NetworkError:
@@ -65,6 +85,9 @@ class ServerTransport:
             else:
                 return _messages_from_ack(item.kind, ack)
         return await self._perform_rest(item, request)
+
+    def _socket_up(self) -> bool:
+        return self.realtime is not None and self.realtime.connected
 
     async def _perform_rest(self, item: OutboxItem, request: Any) -> Sequence[Message]:
         api = self.api
@@ -99,7 +122,9 @@ class ServerTransport:
             case SettingsChange():
                 await api.update_settings(request.conversation_id, request.patch)
             case ForwardMessagePayload():
-                return await api.forward(request.message_ids, request.target_conversation_ids)
+                return await api.forward(
+                    request.message_ids, request.target_conversation_ids, request.client_id
+                )
         return []
 
     # --- SyncFetcher --------------------------------------------------------------------------
@@ -136,6 +161,10 @@ class ServerTransport:
                 break
             cursor = page.next_cursor
         return result
+
+
+async def _answer_of(kind: ActionKind, ack: "asyncio.Future[Any]") -> Sequence[Message]:
+    return _messages_from_ack(kind, await ack)
 
 
 def _messages_from_ack(kind: ActionKind, ack: Any) -> Sequence[Message]:

@@ -14,7 +14,7 @@ from client.views.composer import Composer, ComposerHandlers
 from client.views.emoji_picker import EmojiPicker
 from client.views.message_actions import MessageAction, actions_dialog, confirm_dialog
 from client.views.message_list import BubbleFactory, MessageList, WindowSource
-from client.views.widgets import icon_button, labelled_icon, page_of, refresh
+from client.views.widgets import close_dialog, icon_button, labelled_icon, page_of, refresh
 from protocol.reactions import REACTION_EMOJIS
 
 
@@ -116,6 +116,8 @@ class ChatView:
         self._is_mine = is_mine
         self._find = find_message
         self.header_data: ChatHeader | None = None
+        self.on_report: Callable[[CachedMessage], None] | None = None
+        """Set to offer "Report" on other people's messages."""
         handlers = BubbleHandlers(
             on_actions=self.open_actions,
             on_toggle_reaction=actions.toggle_reaction,
@@ -141,6 +143,8 @@ class ChatView:
         self.title = ft.Text("", weight=ft.FontWeight.BOLD, size=16, max_lines=1)
         self.status = ft.Text("", size=12, color=ft.Colors.ON_SURFACE_VARIANT, max_lines=1)
         self.avatar_slot = ft.Container()
+        self.header_actions = ft.Row(spacing=0)
+        """Buttons at the header's end (chat settings, group info), filled by the home screen."""
         self.pinned = ft.Container(
             visible=False,
             padding=ft.Padding.symmetric(horizontal=12, vertical=6),
@@ -179,6 +183,7 @@ class ChatView:
                             self.back,
                             self.avatar_slot,
                             ft.Column([self.title, self.status], spacing=0, expand=True),
+                            self.header_actions,
                         ],
                         spacing=8,
                     ),
@@ -240,7 +245,7 @@ class ChatView:
 
     def _unseen_changed(self, count: int) -> None:
         self.new_count.value = str(count) if count else ""
-        self.to_bottom.visible = count > 0 or not self.messages.at_bottom
+        self.to_bottom.visible = count > 0 or not self.messages.showing_latest
         refresh(self.to_bottom)
 
     def _send(self, text: str, reply_to: CachedMessage | None) -> None:
@@ -248,7 +253,7 @@ class ChatView:
             return
         self._actions.send_text(self.conversation_id, text, reply_to)
         page = page_of(self.control)
-        if page is not None and not self.messages.at_bottom:
+        if page is not None and not self.messages.showing_latest:
             page.run_task(self.messages.jump_to_bottom)
 
     def _typing(self, text: str) -> None:
@@ -295,7 +300,7 @@ class ChatView:
     def _close_dialog(self) -> None:
         page = page_of(self.control)
         if page is not None:
-            page.pop_dialog()
+            close_dialog(page)
 
     def open_actions(self, message: CachedMessage) -> None:
         """Open the action menu for ``message``."""
@@ -336,6 +341,9 @@ class ChatView:
             actions.append(
                 MessageAction("Info", ft.Icons.INFO_OUTLINE, lambda: self._actions.info(message))
             )
+        report = self.on_report
+        if sent and not mine and report is not None:
+            actions.append(MessageAction("Report", ft.Icons.FLAG_OUTLINED, lambda: report(message)))
 
         def react(char: str) -> None:
             self._actions.toggle_reaction(message, char)

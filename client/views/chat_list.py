@@ -51,8 +51,10 @@ class ChatTile:
         on_open: Callable[[str], None],
         selected: bool = False,
         now: datetime | None = None,
+        on_menu: Callable[[str], None] | None = None,
     ) -> None:
-        """Render ``data``; clicking calls ``on_open(conversation_id)``."""
+        """Render ``data``; clicking calls ``on_open(conversation_id)``, a long press (or right
+        click) ``on_menu(conversation_id)``."""
         row = data.row
         moment = now or datetime.now(UTC)
         muted = muted_label(row, moment)
@@ -125,6 +127,7 @@ class ChatTile:
                     bgcolor=ft.Colors.SECONDARY_CONTAINER if selected else None,
                     border_radius=12,
                     on_click=lambda: on_open(row.id),
+                    on_long_press=(lambda: on_menu(row.id)) if on_menu else None,
                     content=ft.Row(
                         [
                             avatar(data.title, row.peer_id or row.id, data.online, announce=False),
@@ -137,20 +140,39 @@ class ChatTile:
         )
 
 
+def archive_entry(count: int, on_click: Callable[[], None]) -> ft.Control:
+    """The "Archived (N)" entry above the chat list."""
+    return ft.ListTile(
+        leading=ft.Icon(ft.Icons.ARCHIVE_OUTLINED),
+        title=ft.Text(f"Archived ({count})"),
+        dense=True,
+        on_click=on_click,
+    )
+
+
 class ChatListView:
-    """The list of conversations with a search field, a connection banner and an empty state."""
+    """The list of conversations (or the archive) with a search field, a connection banner,
+    the "Archived (N)" entry and an empty state."""
 
     def __init__(
         self,
         on_open: Callable[[str], None],
         on_search: Callable[[str], None],
         on_new_chat: Callable[[], None],
+        *,
+        on_show_archive: Callable[[bool], None] | None = None,
+        on_refresh: Callable[[], None] | None = None,
+        on_menu: Callable[[str], None] | None = None,
     ) -> None:
         """``on_open(id)`` opens a chat, ``on_search(text)`` searches, ``on_new_chat()`` finds a
-        user to talk to."""
+        user to talk to, ``on_show_archive(True/False)`` switches to the archive and back,
+        ``on_refresh()`` pulls changes, ``on_menu(id)`` opens a chat's settings."""
         self._on_open = on_open
         self._on_search = on_search
+        self._on_show_archive = on_show_archive or (lambda _: None)
+        self._on_menu = on_menu
         self.selected: str | None = None
+        self.archived = False
         self.banner = ft.Container(
             visible=False,
             bgcolor=ft.Colors.TERTIARY_CONTAINER,
@@ -168,13 +190,30 @@ class ChatListView:
         self.sign_out = icon_button(
             ft.Icons.LOGOUT, "Sign out", on_click=lambda: self.on_sign_out()
         )
-        self.tiles = ft.ListView(expand=True, spacing=2, padding=ft.Padding.symmetric(horizontal=6))
-        self.empty = ft.Container(
-            ft.Text(
-                "No chats yet. Start one with the new chat button.",
-                text_align=ft.TextAlign.CENTER,
-                color=ft.Colors.ON_SURFACE_VARIANT,
+        self.refresh = icon_button(
+            ft.Icons.REFRESH, "Refresh chats", on_click=on_refresh, visible=on_refresh is not None
+        )
+        self.archive_bar = ft.Container(
+            visible=False,
+            padding=ft.Padding(4, 0, 12, 0),
+            content=ft.Row(
+                [
+                    icon_button(
+                        ft.Icons.ARROW_BACK,
+                        "Close the archive",
+                        on_click=lambda: self._on_show_archive(False),
+                    ),
+                    ft.Text("Archived chats", weight=ft.FontWeight.BOLD, size=16),
+                ],
+                spacing=8,
             ),
+        )
+        self.tiles = ft.ListView(expand=True, spacing=2, padding=ft.Padding.symmetric(horizontal=6))
+        self.empty_text = ft.Text(
+            "", text_align=ft.TextAlign.CENTER, color=ft.Colors.ON_SURFACE_VARIANT
+        )
+        self.empty = ft.Container(
+            self.empty_text,
             padding=32,
             alignment=ft.Alignment.CENTER,
             visible=False,
@@ -193,11 +232,16 @@ class ChatListView:
                         self.banner,
                         ft.Container(
                             ft.Row(
-                                [ft.Container(self.search, expand=True), self.sign_out],
-                                spacing=4,
+                                [
+                                    ft.Container(self.search, expand=True),
+                                    self.refresh,
+                                    self.sign_out,
+                                ],
+                                spacing=0,
                             ),
                             padding=ft.Padding(12, 8, 4, 4),
                         ),
+                        self.archive_bar,
                         self.empty,
                         self.tiles,
                     ],
@@ -211,13 +255,29 @@ class ChatListView:
     def _submit_search(self) -> None:
         self._on_search(self.search.value.strip())
 
-    def show(self, items: Sequence[ChatTileData], now: datetime | None = None) -> None:
-        """Replace the tiles with ``items`` (already in display order)."""
-        self.tiles.controls = [
-            ChatTile(item, self._on_open, item.row.id == self.selected, now).control
+    def show(
+        self,
+        items: Sequence[ChatTileData],
+        now: datetime | None = None,
+        archived: bool = False,
+        archived_count: int = 0,
+    ) -> None:
+        """Replace the tiles with ``items`` (already in display order): the archive when
+        ``archived``, else the main list with the "Archived (N)" entry when N > 0."""
+        tiles: list[ft.Control] = []
+        if not archived and archived_count:
+            tiles.append(archive_entry(archived_count, lambda: self._on_show_archive(True)))
+        tiles.extend(
+            ChatTile(item, self._on_open, item.row.id == self.selected, now, self._on_menu).control
             for item in items
-        ]
-        self.empty.visible = not items
+        )
+        self.tiles.controls = tiles
+        self.archived = archived
+        self.archive_bar.visible = archived
+        self.empty_text.value = (
+            "No archived chats" if archived else "No chats yet. Start one with the new chat button."
+        )
+        self.empty.visible = not items and (archived or not archived_count)
 
     def show_connection(self, text: str | None) -> None:
         """Show ``text`` in the banner ("Waiting for network…"), or hide it with None."""

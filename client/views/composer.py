@@ -50,6 +50,13 @@ class Composer:
         self.mode = ComposerMode.NEW
         self.target: CachedMessage | None = None
         self._cursor: int | None = None
+        self.on_edited: Callable[[str, int | None], None] | None = None
+        """Called with the text and the cursor after every edit or cursor move (mentions)."""
+        self.intercept_submit: Callable[[], bool] | None = None
+        """Asked first when Enter is pressed; True means it used the key (a mention was
+        inserted) and nothing is sent."""
+        self.suggestions = ft.Container()
+        """Shown above the field (the mention suggestions)."""
         self.field = ft.TextField(
             label="Message",
             multiline=True,
@@ -82,6 +89,7 @@ class Composer:
             padding=ft.Padding(8, 4, 8, 8),
             content=ft.Column(
                 [
+                    self.suggestions,
                     self.bar,
                     ft.Row(
                         [self.emoji_button, self.field, self.send_button],
@@ -137,8 +145,14 @@ class Composer:
         """Insert ``text`` at the cursor (the emoji picker's choice)."""
         value = self.field.value
         at = len(value) if self._cursor is None else min(self._cursor, len(value))
-        self.field.value = value[:at] + text + value[at:]
-        self._cursor = at + len(text)
+        self.replace(at, at, text)
+
+    def replace(self, start: int, end: int, text: str) -> None:
+        """Replace ``field.value[start:end]`` with ``text`` and put the cursor after it."""
+        value = self.field.value
+        self.field.value = value[:start] + text + value[end:]
+        self._cursor = start + len(text)
+        self.field.selection = ft.TextSelection(self._cursor, self._cursor)
         self._sync_send()
         self._handlers.on_typing(self.field.value)
 
@@ -149,11 +163,21 @@ class Composer:
         self._sync_send()
         refresh(self.send_button)
         self._handlers.on_typing(self.field.value)
+        self._edited()
 
     def _selection_changed(self, event: ft.TextSelectionChangeEvent[ft.TextField]) -> None:
         self._cursor = max(event.selection.base_offset, event.selection.extent_offset)
+        self._edited()
+
+    def _edited(self) -> None:
+        if self.on_edited is not None:
+            self.on_edited(self.field.value, self._cursor)
 
     async def _submit(self) -> None:
+        if self.intercept_submit is not None and self.intercept_submit():
+            refresh(self.control)
+            await self.field.focus()
+            return
         text = self.field.value.strip()
         if not text:
             return

@@ -12,6 +12,7 @@ import flet as ft
 from client.actions import Actions
 from client.offline.records import CachedMessage
 from client.views.forward_dialog import forward_dialog
+from client.views.widgets import close_dialog, notify
 from protocol.limits import MAX_FORWARD_TARGETS
 
 
@@ -40,11 +41,11 @@ class ActionsController:
             self.notify(str(error).splitlines()[0])
 
     def _close(self) -> None:
-        self.page.pop_dialog()
+        close_dialog(self.page)
 
     def notify(self, text: str) -> None:
         """Show ``text`` in a snack bar."""
-        self.page.show_dialog(ft.SnackBar(ft.Text(text)))
+        notify(self.page, text)
 
     def send_text(self, conversation_id: str, text: str, reply_to: CachedMessage | None) -> None:
         """Queue a new message (a reply when ``reply_to`` is given)."""
@@ -94,7 +95,7 @@ class ActionsController:
         ]
 
         def send(targets: list[str]) -> None:
-            self.page.pop_dialog()
+            self._close()
             self._try(lambda: self.actions.forward([message.local_id], targets))
             self.notify(f"Forwarded to {len(targets)} chat{'s' if len(targets) != 1 else ''}")
 
@@ -128,7 +129,7 @@ class ActionsController:
             ft.AlertDialog(
                 title=ft.Text("Edit history"),
                 content=ft.Column(lines, tight=True, scroll=ft.ScrollMode.AUTO, width=360),
-                actions=[ft.TextButton("Close", on_click=self.page.pop_dialog)],
+                actions=[ft.TextButton("Close", on_click=self._close)],
             )
         )
 
@@ -156,7 +157,7 @@ class ActionsController:
             ft.AlertDialog(
                 title=ft.Text("Message info"),
                 content=ft.Column(rows or [ft.Text("No other members")], tight=True, width=360),
-                actions=[ft.TextButton("Close", on_click=self.page.pop_dialog)],
+                actions=[ft.TextButton("Close", on_click=self._close)],
             )
         )
 

@@ -6,14 +6,16 @@ from functools import lru_cache
 
 import flet as ft
 
-from client.offline.records import CachedMessage, ChatRow, SearchResult
+from client.offline.records import CachedMessage, ChatRow, MemberRow, SearchResult
 from client.store import Store, Topic
 from client.theme import WIDE_LAYOUT_MIN_WIDTH
 from client.views.bubble import BubbleData, ReplyQuote
 from client.views.chat import ChatActions, ChatHeader, ChatView
 from client.views.chat_list import ChatListView, ChatTileData
+from client.views.conversation_flows import ConversationFlows
+from client.views.mention_picker import MentionPicker
 from client.views.search import search_dialog
-from client.views.widgets import refresh
+from client.views.widgets import close_dialog, icon_button, refresh
 from protocol.models import PresenceStatus
 
 CONNECTION_TEXT = {
@@ -31,15 +33,24 @@ class Home:
         actions: ChatActions,
         me: str,
         on_new_chat: Callable[[], None],
+        flows: ConversationFlows | None = None,
     ) -> None:
-        """``me`` is the signed-in user's id."""
+        """``me`` is the signed-in user's id; ``flows`` (when connected to a server) adds the
+        refresh button, chat settings, group info and reporting."""
         self.store = store
         self.actions = actions
         self.me = me
         self.page: ft.Page | None = None
         self.wide = True
         self._names = lru_cache(maxsize=4096)(self._lookup_name)
-        self.chat_list = ChatListView(self.open_chat, self.search, on_new_chat)
+        self.chat_list = ChatListView(
+            self.open_chat,
+            self.search,
+            on_new_chat,
+            on_show_archive=self.show_archive,
+            on_refresh=flows.refresh if flows else None,
+            on_menu=flows.settings if flows else None,
+        )
         self.chat = ChatView(
             store,
             self._describe,
@@ -49,6 +60,14 @@ class Home:
             on_back=self.close_chat,
             find_message=store.cache.message_by_id,
         )
+        composer = self.chat.composer
+        self.mentions = MentionPicker(self._mention_candidates, me, composer.replace)
+        composer.suggestions.content = self.mentions.control
+        composer.on_edited = self.mentions.update
+        composer.intercept_submit = self.mentions.accept
+        self.group_info: ft.IconButton | None = None
+        if flows is not None:
+            self._add_conversation_buttons(flows)
         self.placeholder = ft.Container(
             ft.Text("Choose a chat to start messaging", color=ft.Colors.ON_SURFACE_VARIANT),
             alignment=ft.Alignment.CENTER,
@@ -94,6 +113,41 @@ class Home:
             return f"{users[0].display_name} is typing…"
         return f"{len(users)} people are typing…"
 
+    def _mention_candidates(self) -> list[MemberRow]:
+        """Who can be mentioned in the open chat: its members (the peer of a direct chat)."""
+        conversation_id = self.chat.conversation_id
+        if conversation_id is None:
+            return []
+        members = self.store.cache.members(conversation_id)
+        row = self.store.cache.conversation(conversation_id)
+        if members or row is None or row.peer_id is None:
+            return members
+        peer = self.store.cache.user(row.peer_id)
+        if peer is None:
+            return []
+        return [MemberRow(peer.id, peer.username, peer.display_name, "member", 0, 0)]
+
+    def _add_conversation_buttons(self, flows: ConversationFlows) -> None:
+        """The open chat's "Group info" and "Chat settings" buttons, and "Report"."""
+
+        def open_chat_id() -> str:
+            conversation_id = self.chat.conversation_id
+            assert conversation_id is not None
+            return conversation_id
+
+        self.group_info = icon_button(
+            ft.Icons.GROUP_OUTLINED,
+            "Group info",
+            on_click=lambda: flows.group_info(open_chat_id()),
+        )
+        self.chat.header_actions.controls = [
+            self.group_info,
+            icon_button(
+                ft.Icons.TUNE, "Chat settings", on_click=lambda: flows.settings(open_chat_id())
+            ),
+        ]
+        self.chat.on_report = flows.report
+
     # -- layout --------------------------------------------------------------------------------
 
     def attach(self, page: ft.Page) -> None:
@@ -135,9 +189,13 @@ class Home:
         )
 
     def show_chat_list(self) -> None:
-        """Render the store's chat list and connection state."""
+        """Render the store's chat list (or archive) and connection state."""
         self.chat_list.selected = self.chat.conversation_id
-        self.chat_list.show([self.tile_data(row) for row in self.store.chat_list])
+        self.chat_list.show(
+            [self.tile_data(row) for row in self.store.chat_list],
+            archived=self.store.archived,
+            archived_count=self.store.archived_count,
+        )
         state = self.store.connection
         banner = CONNECTION_TEXT.get(state)
         pending = self.store.outbox_counts.pending
@@ -196,11 +254,18 @@ class Home:
         if row is None:
             return
         draft = row.draft or ""
+        self.mentions.close()
+        if self.group_info is not None:
+            self.group_info.visible = row.type != "direct"
         self.chat.open(self.header_for(row), row.last_read_seq if row.unread_count else None, draft)
         self.actions.mark_read(conversation_id)
         self.layout(self.page.width if self.page and self.page.width else 1000)
         self.show_chat_list()
         self._update()
+
+    def show_archive(self, archived: bool) -> None:
+        """Show the archived chats (True) or the main list (False)."""
+        self.store.load_chat_list(archived)
 
     def search(self, query: str) -> None:
         """Search the cached messages of every chat and list the hits in a dialog."""
@@ -214,13 +279,13 @@ class Home:
             return self.title_of(row) if row is not None else (result.conversation_title or "")
 
         def choose(result: SearchResult) -> None:
-            page.pop_dialog()
+            close_dialog(page)
             self.open_chat(result.message.conversation_id)
             if result.message.id is not None:
                 self.chat.jump_to(result.message.id)
 
         def close() -> None:
-            page.pop_dialog()
+            close_dialog(page)
 
         page.show_dialog(search_dialog(query, results, title, choose, close))
 
@@ -235,6 +300,8 @@ class Home:
     def handle_key(self, key: str, shift: bool) -> bool:
         """Route a page key event: the open chat first (pickers, Esc), then Esc closes the chat
         on a phone."""
+        if self.mentions.handle_key(key):
+            return True
         if self.chat.conversation_id is not None and self.chat.handle_key(key, shift):
             return True
         if key == "Escape" and not self.wide and self.chat.conversation_id is not None:

@@ -24,8 +24,6 @@ EDGE_PIXELS = 600.0
 """Ask for the next page when the viewport is this close to the window's edge."""
 BOTTOM_PIXELS = 24.0
 """Within this distance of the bottom the reader counts as "at the bottom"."""
-MAX_JUMP_PAGES = 40
-"""How many older pages a jump to an old message may read before giving up."""
 
 
 class WindowSource(Protocol):
@@ -43,6 +41,10 @@ class WindowSource(Protocol):
 
     def open_chat(self, conversation_id: str) -> ChatWindow:
         """Reset the window to the newest page."""
+        ...
+
+    def open_at(self, conversation_id: str, message_id: str) -> ChatWindow | None:
+        """Reset the window to end just after one message; None when it is not cached."""
         ...
 
 
@@ -77,6 +79,10 @@ class MessageList:
         self.highlight: int | None = None
         """``local_id`` of a message a search or quote jumped to."""
         self._built: dict[int, tuple[CachedMessage, bool, ft.Control]] = {}
+        self._paging = False
+        """A page change (and the jump that keeps the viewport still) is under way."""
+        self._latest_missed: ft.OnScrollEvent | None = None
+        """The newest scroll event that came while a page change was under way."""
         self.on_unseen_change: Callable[[int], None] = lambda _: None
         self.list = ft.ListView(
             reverse=True,
@@ -84,7 +90,7 @@ class MessageList:
             spacing=6,
             padding=ft.Padding.symmetric(horizontal=12, vertical=8),
             on_scroll=self._on_scroll,
-            scroll_interval=50,
+            scroll_interval=0,
         )
 
     def message_control_count(self) -> int:
@@ -104,24 +110,28 @@ class MessageList:
         self.refresh()
 
     def open_at(self, message: CachedMessage) -> bool:
-        """Show ``message`` in context, highlighted; False when it is not in the cache."""
-        if self.conversation_id is None:
+        """Show ``message`` highlighted at the bottom of the list, however old it is (the store
+        loads the history around it); False when it is not in the cache."""
+        if self.conversation_id is None or message.id is None:
             return False
-        window = self._source.window
-        pages = 0
-        while window is not None and not any(
-            m.local_id == message.local_id for m in window.messages
-        ):
-            if window.messages and message.position > window.messages[-1].position:
-                if not self._source.load_newer():
-                    return False
-            elif pages >= MAX_JUMP_PAGES or not self._source.load_older():
-                return False
-            pages += 1
-            window = self._source.window
+        if self._source.open_at(self.conversation_id, message.id) is None:
+            return False
         self.highlight = message.local_id
+        self._cutoff = None
+        self.at_bottom = True
+        self._set_unseen(0)
+        self.on_unseen_change(0)  # the window is not the newest: offer the way back
         self.refresh()
+        page = page_of(self.list)
+        if page is not None:
+            page.run_task(self.list.scroll_to, offset=0)
         return True
+
+    @property
+    def showing_latest(self) -> bool:
+        """True when the newest message is in view (not scrolled up, not jumped back)."""
+        window = self._source.window
+        return self.at_bottom and (window is None or window.at_latest)
 
     def refresh(self) -> None:
         """Re-render from the store's window (call it when the store notifies the open chat)."""
@@ -146,7 +156,9 @@ class MessageList:
             self._source.open_chat(self.conversation_id)
         self._cutoff = None
         self.at_bottom = True
+        self.highlight = None
         self._set_unseen(0)
+        self.on_unseen_change(0)
         self.refresh()
         refresh(self.list)
         await self.list.scroll_to(offset=0, duration=200)
@@ -209,37 +221,54 @@ class MessageList:
         self.list.controls = controls
 
     async def _on_scroll(self, event: ft.OnScrollEvent) -> None:
-        # async: handlers run one after another on the page's loop (sync ones run in threads,
-        # where an event arriving mid-load would be lost and paging could stall at the edge)
+        # async: handlers run on the page's loop (sync ones would run in threads, where an event
+        # arriving mid-load could be lost and paging stall at the edge). They still overlap while
+        # one awaits the client's jump: one page change is made at a time, and the newest event
+        # that came meanwhile is looked at once it is done (a reader resting at the edge sends no
+        # more events, and would otherwise stay stuck there).
         was_at_bottom = self.at_bottom
         self.at_bottom = event.pixels <= BOTTOM_PIXELS
         if was_at_bottom and not self.at_bottom and self.shown:
             self._cutoff = self.shown[-1].position
+        if self.at_bottom and self._cutoff is not None:
+            self._cutoff = None
+            self._set_unseen(0)
+            self.refresh()
+            refresh(self.list)
+        if self._paging:
+            self._latest_missed = event
+            return
+        self._paging = True
+        try:
+            next_event: ft.OnScrollEvent | None = event
+            while next_event is not None:
+                await self._page_at_edge(next_event)
+                next_event, self._latest_missed = self._latest_missed, None
+        finally:
+            self._paging = False
+
+    async def _page_at_edge(self, event: ft.OnScrollEvent) -> None:
+        """Near the top, load the older page; near the bottom of a window that does not end at
+        the newest message, the newer one — then jump by what was dropped or added at the
+        bottom, so the messages the reader looks at stay where they are."""
         window = self._source.window
         if window is None or not window.messages:
             return
         before = {m.local_id for m in window.messages}
-        # the average height of what is loaded, to keep the viewport still when the far end of
-        # the window is dropped (heights are only known to Flutter)
-        per_item = (event.max_scroll_extent + event.viewport_dimension) / max(1, len(before))
-        shift = 0.0
-        changed = False
+        # the average height of what is loaded (heights are only known to Flutter)
+        per_item = (event.max_scroll_extent + event.viewport_dimension) / len(before)
         if event.max_scroll_extent - event.pixels < EDGE_PIXELS:
-            changed = self._source.load_older()
-            after = self._after_ids()
-            dropped_newest = sum(1 for i in before if i not in after)
-            shift = -dropped_newest * per_item
+            if not self._source.load_older():
+                return
+            shift = -sum(1 for i in before if i not in self._after_ids()) * per_item
         elif event.pixels < EDGE_PIXELS and not window.at_latest:
-            changed = self._source.load_newer()
-            added_newest = sum(1 for i in self._after_ids() if i not in before)
-            shift = added_newest * per_item
-        if self.at_bottom and self._cutoff is not None:
-            self._cutoff = None
-            self._set_unseen(0)
-            changed = True
-        if changed:
-            self.refresh()
-            refresh(self.list)
+            if not self._source.load_newer():
+                return
+            shift = sum(1 for i in self._after_ids() if i not in before) * per_item
+        else:
+            return
+        self.refresh()
+        refresh(self.list)
         if shift and page_of(self.list) is not None:
             await self.list.scroll_to(delta=shift)
 

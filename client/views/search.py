@@ -9,6 +9,10 @@ import flet as ft
 from client.offline.records import SearchResult
 from client.views.format import short_time
 
+SCROLL_AFTER_RESULTS = 6
+"""Up to this many results the dialog fits them; more scroll in a list of fixed height."""
+LONG_LIST_HEIGHT = 420
+
 
 def snippet_spans(snippet: str) -> list[ft.TextSpan]:
     """Turn a ``[[match]]``-marked snippet into text spans with the matches in bold."""
@@ -51,8 +55,16 @@ def search_dialog(
     ]
     if not tiles:
         tiles = [ft.Text(f"No messages match “{query}”.", color=ft.Colors.ON_SURFACE_VARIANT)]
+    # a scrolling column takes the dialog's full height: only a long list scrolls
+    long = len(tiles) > SCROLL_AFTER_RESULTS
     return ft.AlertDialog(
         title=ft.Text(f"Results for “{query}”"),
-        content=ft.Column(tiles, tight=True, scroll=ft.ScrollMode.AUTO, width=420),
+        content=ft.Column(
+            tiles,
+            tight=True,
+            scroll=ft.ScrollMode.AUTO if long else None,
+            height=LONG_LIST_HEIGHT if long else None,
+            width=420,
+        ),
         actions=[ft.TextButton("Close", on_click=on_close)],
     )

@@ -43,3 +43,19 @@ def refresh(*controls: ft.BaseControl) -> None:
     for control in controls:
         if page_of(control) is not None:
             control.update()
+
+
+def notify(page: ft.Page, text: str) -> None:
+    """Show ``text`` in a snack bar."""
+    page.show_dialog(ft.SnackBar(ft.Text(text)))
+
+
+def close_dialog(page: ft.Page) -> None:
+    """Close the topmost dialog, sheet or menu the person is looking at.
+
+    ``page.pop_dialog()`` alone closes the topmost open overlay, and a snack bar still on screen
+    is one: it would close instead, leaving the dialog and its modal barrier in place (the
+    composer then got no keys). Snack bars above the dialog are closed on the way; they would
+    have outlived it by a few seconds only."""
+    while isinstance(page.pop_dialog(), ft.SnackBar):
+        continue

@@ -1,4 +1,5 @@
-"""``/auth``: register, login, refresh, logout. Limited to 10 attempts per 15 min per address."""
+"""``/auth``: register, login, refresh, logout. Register and login are limited to 10 attempts
+per 15 min per address (refreshing and logging out are not attempts to guess a password)."""
 
 from typing import Annotated
 
@@ -43,9 +44,7 @@ async def login(
 
 
 @router.post("/refresh")
-async def refresh(
-    body: rest.RefreshRequest, context: Context, _limit: AuthAttempt
-) -> rest.AuthResponse:
+async def refresh(body: rest.RefreshRequest, context: Context) -> rest.AuthResponse:
     """Trade a refresh token for a new pair; the old one stops working."""
     return await auth.refresh(context.db, context.tokens, body.refresh_token)
 

@@ -2,18 +2,25 @@
 
 from fastapi import APIRouter, Response, status
 
+from protocol import limits
+from protocol.models import Page
 from protocol.rest import BlockedUser
 from server.api.deps import CallerId, Context
-from server.api.params import PathId
+from server.api.params import Cursor, Limit, PathId
 from server.services import blocks
 
 router = APIRouter(prefix="/users", tags=["blocks"])
 
 
 @router.get("/blocked")
-async def blocked_users(context: Context, caller_id: CallerId) -> list[BlockedUser]:
-    """Everyone I blocked, most recent first."""
-    return await blocks.blocked_users(context, caller_id)
+async def blocked_users(
+    context: Context,
+    caller_id: CallerId,
+    cursor: Cursor = None,
+    limit: Limit = limits.DEFAULT_PAGE_SIZE,
+) -> Page[BlockedUser]:
+    """Everyone I blocked, most recent first; cursor-paginated."""
+    return await blocks.blocked_users(context, caller_id, cursor, limit)
 
 
 @router.post("/{user_id}/block")

@@ -54,7 +54,12 @@ async def get_conversation(
 
 @router.get("/{conversation_id}/members")
 async def list_members(
-    conversation_id: PathId, context: Context, caller_id: CallerId
-) -> list[Member]:
-    """The members of one of my conversations, with roles and read/delivery marks."""
-    return await conversations.list_members(context, caller_id, conversation_id)
+    conversation_id: PathId,
+    context: Context,
+    caller_id: CallerId,
+    cursor: Cursor = None,
+    limit: Limit = limits.DEFAULT_PAGE_SIZE,
+) -> Page[Member]:
+    """The members of one of my conversations in joining order, with roles, read/delivery
+    marks and admin mutes; cursor-paginated."""
+    return await conversations.list_members(context, caller_id, conversation_id, cursor, limit)

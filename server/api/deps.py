@@ -6,6 +6,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from protocol.errors import ErrorCode
+from server.api import addresses
 from server.context import ServerContext
 from server.errors import ApiError
 
@@ -35,5 +36,8 @@ CallerId = Annotated[str, Depends(get_caller_id)]
 
 
 def client_address(request: Request) -> str:
-    """The caller's address, for per-address rate limits."""
-    return request.client.host if request.client else "unknown"
+    """The caller's address, for per-address rate limits (``X-Forwarded-For`` counts only from
+    a trusted proxy)."""
+    peer = request.client.host if request.client else "unknown"
+    proxies = get_context(request).settings.trusted_proxies
+    return addresses.client_address(peer, request.headers.get("x-forwarded-for"), proxies)

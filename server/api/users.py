@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from protocol import limits
-from protocol.models import User
+from protocol.models import Page, User
 from server.api.deps import CallerId, Context
-from server.api.params import PathId
+from server.api.params import Cursor, Limit, PathId
 from server.services.users import find_users, get_user, user_record
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -25,11 +25,13 @@ async def search_users(
     context: Context,
     caller_id: CallerId,
     query: Annotated[str, Query(min_length=1, max_length=64)],
-    limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE)] = limits.DEFAULT_PAGE_SIZE,
-) -> list[User]:
-    """People whose username or display name matches ``query``."""
+    cursor: Cursor = None,
+    limit: Limit = limits.DEFAULT_PAGE_SIZE,
+) -> Page[User]:
+    """People whose username or display name contains ``query``: username-prefix matches
+    first, then by username; cursor-paginated."""
     async with context.db.read() as session:
-        return await find_users(session, caller_id, query, limit)
+        return await find_users(session, caller_id, query, cursor, limit)
 
 
 @router.get("/{user_id}")

@@ -126,6 +126,23 @@ class ConversationMember(Base):
     last_delivered_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
+class ConversationBan(Base):
+    """A user banned from a group: removed, and not to be added back before ``banned_until``
+    (null: for good) unless an admin lifts the ban."""
+
+    __tablename__ = "conversation_bans"
+    __table_args__ = (UniqueConstraint("conversation_id", "user_id"),)
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    banned_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    banned_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ConversationUserSettings(Base):
     """One user's own settings for one conversation (document 001 §1.2)."""
 

@@ -1,8 +1,9 @@
 """Database engine and sessions for SQLite (WAL) and PostgreSQL."""
 
+import sqlite3
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -27,6 +28,18 @@ def create_engine(database_url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(database_url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+
+
+def connect_sqlite_writer(database_url: str) -> sqlite3.Connection:
+    """A plain sqlite3 connection to the SQLite file of ``database_url`` for the send queue's
+    batches (one thread hop per batch step, no per-statement compilation). Transactions are
+    explicit (the driver's implicit BEGIN is off); the caller issues ``BEGIN IMMEDIATE``."""
+    path = make_url(database_url).database
+    if not path:
+        raise ValueError("the SQLite writer needs a database file")
+    connection = sqlite3.connect(path, timeout=10, isolation_level=None)
+    _sqlite_pragmas(connection, None)
+    return connection
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

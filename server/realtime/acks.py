@@ -42,8 +42,14 @@ async def guarded(event: str, call: Callable[[], Awaitable[Ack]]) -> Ack:
     INTERNAL without the payload)."""
     try:
         return await call()
-    except ApiError as exc:
+    except Exception as exc:
+        return failure_ack(event, exc)
+
+
+def failure_ack(event: str, exc: Exception) -> Ack:
+    """The error ack for a failed event: the refusal itself, or INTERNAL (logged, without the
+    payload) for anything unexpected."""
+    if isinstance(exc, ApiError):
         return error_ack(exc)
-    except Exception:
-        log.exception("socket event %s failed", event)
-        return error_ack(ApiError(ErrorCode.INTERNAL, "the server failed to handle this event"))
+    log.error("socket event %s failed", event, exc_info=exc)
+    return error_ack(ApiError(ErrorCode.INTERNAL, "the server failed to handle this event"))

@@ -6,8 +6,10 @@ sees ``err.message == "INVALID_TOKEN"`` and ``err.data.code``, python-socketio's
 the same object as a dict.
 """
 
-from typing import Any
+import time
+from typing import Any, NamedTuple
 
+import jwt
 from socketio.exceptions import ConnectionRefusedError
 
 from protocol.errors import ErrorCode
@@ -34,13 +36,34 @@ def handshake_token(auth: Any, environ: dict[str, Any]) -> str | None:
     return None
 
 
-def authenticate(tokens: TokenService, auth: Any, environ: dict[str, Any]) -> str:
-    """The user id of the handshake's valid access token; raise the refusal otherwise
-    (UNAUTHORIZED when there is no token, INVALID_TOKEN when it is bad or expired)."""
+class Handshake(NamedTuple):
+    """Who signed a socket in, and until when their access token is valid."""
+
+    user_id: str
+    expires_at: float
+    """The token's ``exp`` (seconds since the epoch)."""
+
+    def expired(self, now: float | None = None) -> bool:
+        """True once the access token has expired: the socket's events are then refused."""
+        return (time.time() if now is None else now) >= self.expires_at
+
+
+def authenticate(tokens: TokenService, auth: Any, environ: dict[str, Any]) -> Handshake:
+    """The user id and expiry of the handshake's valid access token; raise the refusal
+    otherwise (UNAUTHORIZED when there is no token, INVALID_TOKEN when it is bad or expired)."""
     token = handshake_token(auth, environ)
     if token is None:
         raise refusal(ErrorCode.UNAUTHORIZED, "an access token is required")
     try:
-        return tokens.verify_access(token)
+        user_id = tokens.verify_access(token)
     except ApiError as exc:
         raise refusal(ErrorCode.INVALID_TOKEN, exc.message) from exc
+    # verify_access checked the signature and required ``exp``: read it back unverified.
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return Handshake(user_id, float(claims["exp"]))
+
+
+def token_expired() -> ApiError:
+    """INVALID_TOKEN for an event of a socket whose access token expired since it connected:
+    the socket is closed and the client reconnects with a refreshed token."""
+    return ApiError(ErrorCode.INVALID_TOKEN, "the access token expired; reconnect with a fresh one")

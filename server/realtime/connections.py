@@ -14,8 +14,8 @@ from protocol.errors import ErrorCode
 from server.context import ServerContext
 from server.db import models
 from server.errors import ApiError
-from server.realtime.acks import Ack, error_ack, guarded, parse
-from server.realtime.auth import authenticate, refusal
+from server.realtime.acks import Ack, error_ack, failure_ack, guarded, parse
+from server.realtime.auth import Handshake, authenticate, refusal, token_expired
 from server.realtime.presence import PresenceNotifier
 from server.realtime.registry import SocketRegistry
 from server.realtime.typing import TypingTracker
@@ -34,15 +34,18 @@ CONNECTED_WAIT_SECONDS = 5.0
 @dataclass
 class Caller:
     """The user behind one connected socket. ``lock`` makes the socket's events run one at a
-    time in arrival order (two sends from one socket keep their order)."""
+    time in arrival order (a queued event holds it only until it is queued)."""
 
     sid: str
     user_id: str
     display_name: str
+    handshake: Handshake
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 Action = Callable[[Caller, P], Awaitable[Ack]]
+Submit = Callable[[Caller, P], Awaitable[Ack]]
+"""Queues the event when called (synchronously) and returns the awaitable of its ack."""
 
 
 class Connections:
@@ -75,8 +78,8 @@ class Connections:
 
         async def handler(sid: str, *args: Any) -> Ack:
             caller = self._callers.get(sid)
-            if caller is None:
-                return error_ack(ApiError(ErrorCode.UNAUTHORIZED, "the socket is not signed in"))
+            if caller is None or caller.handshake.expired():
+                return self._refuse(sid, caller)
 
             async def call() -> Ack:
                 return await action(caller, parse(model, args))
@@ -86,11 +89,31 @@ class Connections:
 
         self._sio.on(event, handler)
 
+    def on_queued(self, event: str, model: type[P], submit: Submit[P]) -> None:
+        """Handle client ``event`` whose work is queued (sends): validate its payload and call
+        ``submit`` in the socket's turn, which queues it in arrival order; the turn passes on
+        at once, so a socket's pipelined events of this kind can share the queue's batches,
+        and the ack follows when the queued work is done."""
+
+        async def handler(sid: str, *args: Any) -> Ack:
+            caller = self._callers.get(sid)
+            if caller is None or caller.handshake.expired():
+                return self._refuse(sid, caller)
+            async with caller.lock:
+                try:
+                    answer = submit(caller, parse(model, args))
+                except Exception as exc:
+                    return failure_ack(event, exc)
+            return await guarded(event, lambda: answer)
+
+        self._sio.on(event, handler)
+
     async def connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         """Accept a handshake with a valid access token; join the user's room and the rooms of
         every conversation they belong to. Refusals: UNAUTHORIZED (no token), INVALID_TOKEN
         (bad, expired, or its user is gone), INTERNAL (the server could not set it up)."""
-        user_id = authenticate(self._context.tokens, auth, environ)
+        handshake = authenticate(self._context.tokens, auth, environ)
+        user_id = handshake.user_id
         try:
             # Registered before reading the memberships: a membership added meanwhile finds
             # this socket through the registry, one added earlier is in the read.
@@ -110,8 +133,16 @@ class Connections:
             log.exception("socket connect failed")
             await self._forget(user_id, sid)
             raise refusal(ErrorCode.INTERNAL, "the server could not accept the socket") from exc
-        self._callers[sid] = Caller(sid, user_id, user.display_name)
+        self._callers[sid] = Caller(sid, user_id, user.display_name, handshake)
         self._background(self._after_connect(sid, user_id, conversation_ids))
+
+    def _refuse(self, sid: str, caller: Caller | None) -> Ack:
+        """The ack for an event of a socket not signed in, or whose access token has expired
+        (that socket is then closed: the client reconnects with a fresh token)."""
+        if caller is None:
+            return error_ack(ApiError(ErrorCode.UNAUTHORIZED, "the socket is not signed in"))
+        self._background(self._sio.disconnect(sid))
+        return error_ack(token_expired())
 
     async def disconnect(self, sid: str, reason: str | None = None) -> None:
         """Forget the socket: stop its typing indicators, update the user's presence."""

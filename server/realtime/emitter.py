@@ -26,10 +26,9 @@ async def safe_emit(
     if not target:
         return True
     try:
-        await asyncio.wait_for(
-            sio.emit(event, data, room=target, skip_sid=list(skip_sids) or None),
-            EMIT_TIMEOUT_SECONDS,
-        )
+        # A timeout scope, not wait_for: no extra task per emit (measurable on the send path).
+        async with asyncio.timeout(EMIT_TIMEOUT_SECONDS):
+            await sio.emit(event, data, room=target, skip_sid=list(skip_sids) or None)
     except Exception as exc:
         log.warning("emit of %s failed: %s", event, type(exc).__name__)
         return False

@@ -97,7 +97,7 @@ def register_handlers(context: ServerContext) -> None:
     connections.on(ClientEvent.SET_PRESENCE, SetPresencePayload, ephemeral.set_presence)
 
     events = MessageEvents(context)
-    connections.on(ClientEvent.SEND_MESSAGE, SendMessagePayload, events.send_message)
+    connections.on_queued(ClientEvent.SEND_MESSAGE, SendMessagePayload, events.send_message)
     connections.on(ClientEvent.EDIT_MESSAGE, EditMessagePayload, events.edit_message)
     connections.on(ClientEvent.DELETE_MESSAGE, DeleteMessagePayload, events.delete_message)
     connections.on(ClientEvent.ADD_REACTION, ReactionPayload, events.add_reaction)

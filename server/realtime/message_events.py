@@ -1,10 +1,10 @@
 """Client events that change messages: each validated payload goes to its service, whose
 committed change is emitted to the rooms by the publisher; the ack carries the result."""
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 from protocol.models import Message, ReactionSummary
-from protocol.rest import ForwardRequest, SendMessageRequest
+from protocol.rest import ForwardRequest
 from protocol.socket import (
     CamelReaction,
     DeleteMessagePayload,
@@ -12,7 +12,6 @@ from protocol.socket import (
     ForwardMessagePayload,
     MarkReadPayload,
     MessageDeliveredPayload,
-    MessagePayload,
     ReactionPayload,
     SendMessagePayload,
 )
@@ -20,11 +19,13 @@ from server.context import ServerContext
 from server.realtime.acks import OK, Ack
 from server.realtime.connections import Caller
 from server.services import forward, messages, reactions, receipts
+from server.services.send_batch import SendRequest
+from server.services.send_queue import SendResult, message_payload
 
 
 def message_json(message: Message) -> dict[str, object]:
     """A stored message as the socket sends it (camelCase)."""
-    return MessagePayload.model_validate(message.model_dump()).model_dump(mode="json")
+    return message_payload(message)
 
 
 def reactions_ack(summary: Sequence[ReactionSummary]) -> Ack:
@@ -43,11 +44,17 @@ class MessageEvents:
     def __init__(self, context: ServerContext) -> None:
         self._context = context
 
-    async def send_message(self, caller: Caller, payload: SendMessagePayload) -> Ack:
-        """Ack: the stored message (the same one again for a repeated ``clientId``)."""
-        body = SendMessageRequest.model_validate(payload.model_dump(by_alias=False))
-        message, _created = await messages.send_message(self._context, caller.user_id, body)
-        return message_json(message)
+    def send_message(self, caller: Caller, payload: SendMessagePayload) -> Awaitable[Ack]:
+        """Queue the send now (a socket's sends are stored in arrival order); the awaitable
+        gives the ack: the stored message (the same one again for a repeated ``clientId``)."""
+        request = SendRequest(
+            caller.user_id,
+            payload.conversation_id,
+            payload.text,
+            payload.client_id,
+            payload.reply_to_id,
+        )
+        return _ack_of(self._context.sends.submit(request))
 
     async def edit_message(self, caller: Caller, payload: EditMessagePayload) -> Ack:
         """Ack: the edited message."""
@@ -96,3 +103,7 @@ class MessageEvents:
         body = ForwardRequest.model_validate(payload.model_dump(by_alias=False))
         created = await forward.forward_messages(self._context, caller.user_id, body)
         return {"messages": [message_json(m) for m in created]}
+
+
+async def _ack_of(pending: Awaitable[SendResult]) -> Ack:
+    return (await pending).payload

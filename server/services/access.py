@@ -1,6 +1,7 @@
 """Who may do what: membership, roles and blocks (checked in both directions)."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
@@ -24,6 +25,24 @@ async def conversation_ids_of(session: AsyncSession, user_id: str) -> list[str]:
     """The ids of every conversation ``user_id`` belongs to (the socket joins their rooms)."""
     rows = await session.scalars(select(Member.conversation_id).where(Member.user_id == user_id))
     return list(rows)
+
+
+def send_refusal(
+    role: str | None, muted_until: datetime | None, locked: bool, now: datetime
+) -> ApiError | None:
+    """Why a member with ``role`` may not post in a conversation right now, or None when they
+    may: NOT_A_MEMBER (no role), MUTED with ``until`` (an admin muted them until a time after
+    ``now``), LOCKED (the owner locked the group; owners and admins still post).
+
+    ``muted_until`` is ``conversation_members.muted_until``, ``locked`` is
+    ``conversations.is_locked``. Direct chats are never muted or locked."""
+    if role is None:
+        return not_a_member()
+    if muted_until is not None and muted_until > now:
+        return ApiError(ErrorCode.MUTED, "an admin muted you in this group", until=muted_until)
+    if locked and role not in MANAGER_ROLES:
+        return ApiError(ErrorCode.LOCKED, "only owners and admins can post in this locked group")
+    return None
 
 
 def not_a_member() -> ApiError:

@@ -5,6 +5,7 @@ from sqlalchemy import delete, select
 
 from protocol.errors import ErrorCode
 from protocol.events import ServerEvent
+from protocol.models import Page
 from protocol.rest import BlockedUser
 from protocol.socket import BlockEvent
 from server.context import ServerContext
@@ -12,6 +13,7 @@ from server.db import models
 from server.db.models import new_id
 from server.db.types import utcnow
 from server.errors import ApiError
+from server.services.cursors import after_time_key, time_key_cursor
 from server.services.unit_of_work import UnitOfWork, user_room
 from server.services.upsert import insert_ignore
 from server.services.users import get_user, user_record
@@ -53,13 +55,28 @@ async def unblock_user(context: ServerContext, caller_id: str, user_id: str) -> 
             await _announce(uow, ServerEvent.USER_UNBLOCKED, caller_id, user_id)
 
 
-async def blocked_users(context: ServerContext, caller_id: str) -> list[BlockedUser]:
-    """Everyone the caller blocked, most recent first."""
-    async with context.db.read() as session:
-        rows = await session.execute(
-            select(models.User, Block.created_at)
-            .join(Block, Block.blocked_id == models.User.id)
-            .where(Block.blocker_id == caller_id)
-            .order_by(Block.created_at.desc(), Block.id)
+async def blocked_users(
+    context: ServerContext, caller_id: str, cursor: str | None, limit: int
+) -> Page[BlockedUser]:
+    """Everyone the caller blocked, most recent first; keyset-paginated."""
+    statement = (
+        select(models.User, Block.created_at, Block.id)
+        .join(Block, Block.blocked_id == models.User.id)
+        .where(Block.blocker_id == caller_id)
+    )
+    if cursor:
+        statement = statement.where(
+            after_time_key(cursor, Block.created_at, Block.id, newest_first=True)
         )
-        return [BlockedUser(user=user_record(user), blocked_at=at) for user, at in rows]
+    async with context.db.read() as session:
+        rows = (
+            await session.execute(
+                statement.order_by(Block.created_at.desc(), Block.id).limit(limit + 1)
+            )
+        ).all()
+    page, has_more = rows[:limit], len(rows) > limit
+    return Page[BlockedUser](
+        items=[BlockedUser(user=user_record(user), blocked_at=at) for user, at, _id in page],
+        next_cursor=time_key_cursor(page[-1][1], page[-1][2]) if has_more else None,
+        has_more=has_more,
+    )

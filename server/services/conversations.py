@@ -19,7 +19,13 @@ from server.db import models
 from server.db.types import utcnow
 from server.errors import ApiError, not_found
 from server.services import access
-from server.services.cursors import cursor_time, decode_cursor, encode_cursor
+from server.services.cursors import (
+    after_time_key,
+    cursor_time,
+    decode_cursor,
+    encode_cursor,
+    time_key_cursor,
+)
 from server.services.serializers import message_record, settings_record
 from server.services.unit_of_work import UnitOfWork, conversation_room
 from server.services.users import user_record
@@ -101,6 +107,7 @@ async def _records(
                 last_seq=conversation.last_seq,
                 unread_count=unread,
                 my_role=wire.MemberRole(member.role),
+                locked=conversation.is_locked,
                 member_count=member_count,
                 pinned_message_ids=pins.get(conversation.id, []),
                 settings=settings_record(settings),
@@ -181,28 +188,46 @@ async def get_conversation(
         return await conversation_record(session, caller_id, conversation_id)
 
 
+def member_record(member: Member, user: models.User) -> wire.Member:
+    """A membership row as the wire shows it."""
+    return wire.Member(
+        user=user_record(user),
+        role=wire.MemberRole(member.role),
+        joined_at=member.joined_at,
+        last_read_seq=member.last_read_seq,
+        last_delivered_seq=member.last_delivered_seq,
+        muted_until=member.muted_until,
+    )
+
+
 async def list_members(
-    context: ServerContext, caller_id: str, conversation_id: str
-) -> list[wire.Member]:
-    """Every member of a conversation the caller belongs to, in joining order."""
+    context: ServerContext, caller_id: str, conversation_id: str, cursor: str | None, limit: int
+) -> wire.Page[wire.Member]:
+    """The members of a conversation the caller belongs to, in joining order (keyset-paginated
+    by joining time and user id)."""
+    query = (
+        select(Member, models.User)
+        .join(models.User, models.User.id == Member.user_id)
+        .where(Member.conversation_id == conversation_id)
+    )
+    if cursor:
+        query = query.where(
+            after_time_key(cursor, Member.joined_at, Member.user_id, newest_first=False)
+        )
     async with context.db.read() as session:
         await access.require_member(session, caller_id, conversation_id)
-        rows = await session.execute(
-            select(Member, models.User)
-            .join(models.User, models.User.id == Member.user_id)
-            .where(Member.conversation_id == conversation_id)
-            .order_by(Member.joined_at, Member.user_id)
-        )
-        return [
-            wire.Member(
-                user=user_record(user),
-                role=wire.MemberRole(member.role),
-                joined_at=member.joined_at,
-                last_read_seq=member.last_read_seq,
-                last_delivered_seq=member.last_delivered_seq,
-            )
-            for member, user in rows
-        ]
+        rows = (
+            await session.execute(query.order_by(Member.joined_at, Member.user_id).limit(limit + 1))
+        ).all()
+    page, has_more = rows[:limit], len(rows) > limit
+    last = page[-1][0] if page else None
+    return wire.Page[wire.Member](
+        items=[member_record(member, user) for member, user in page],
+        next_cursor=time_key_cursor(last.joined_at, last.user_id)
+        if has_more and last is not None
+        else None,
+        has_more=has_more,
+    )
 
 
 async def _announce_new(

@@ -6,6 +6,9 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy.orm import QueryableAttribute
+
 from protocol.errors import ErrorCode
 from server.errors import ApiError
 from server.services.times import as_utc
@@ -52,3 +55,23 @@ def cursor_time(value: str | int | float | None) -> datetime:
     utc = as_utc(moment)
     assert utc is not None
     return utc
+
+
+def time_key_cursor(at: datetime, key: str) -> str:
+    """The cursor after a row ordered by a timestamp, then an id."""
+    return encode_cursor([at.isoformat(), key])
+
+
+def after_time_key(
+    cursor: str,
+    at: QueryableAttribute[datetime],
+    key: QueryableAttribute[str],
+    *,
+    newest_first: bool,
+) -> ColumnElement[bool]:
+    """SQL true for the rows after ``cursor`` (from ``time_key_cursor``) in ``at`` order
+    (descending with ``newest_first``), ties broken by ``key`` ascending."""
+    moment, last_key = decode_cursor(cursor, (str, str))
+    when = cursor_time(moment)
+    beyond = at < when if newest_first else at > when
+    return or_(beyond, and_(at == when, key > str(last_key)))

@@ -1,22 +1,18 @@
 """Sending, listing, editing and deleting messages.
 
-``send_message`` is the hot path (REST and socket): one check query (conversation, membership,
-blocks, dedupe, reply target), one seq allocation that also updates the conversation, one insert
-and the event.
+``send_message`` goes through the send queue (``send_queue``: batches of sends in one
+transaction); ``store_message`` stores one message inside another change (forwards).
 """
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import String, Table, and_, bindparam, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import Select
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 
 from protocol import limits
 from protocol.errors import ErrorCode
 from protocol.events import ServerEvent
-from protocol.models import ConversationType, Message, MessageEdit, MessageType, Page
+from protocol.models import Message, MessageEdit, MessageType, Page
 from protocol.rest import SendMessageRequest
 from protocol.socket import MessageDeletedEvent, MessageNewEvent
 from protocol.text import find_mentions
@@ -26,8 +22,9 @@ from server.db.models import new_id
 from server.db.types import utcnow
 from server.errors import ApiError, not_found
 from server.services import access
-from server.services.ratelimit import enforce
-from server.services.reactions import summaries_for
+from server.services.pins import unpin_deleted
+from server.services.reactions import drop_reactions, summaries_for
+from server.services.send_batch import SendRequest
 from server.services.serializers import message_record
 from server.services.unit_of_work import UnitOfWork, conversation_room
 
@@ -90,38 +87,6 @@ async def store_message(
     return record
 
 
-def _send_check() -> Select[Any]:
-    """One query answering everything ``send_message`` must know before it stores: the
-    sender's role (None: not a member), an earlier message with the same client id, whether the
-    reply target is in the conversation, and whether a direct chat's two members are blocked.
-    No row at all: the conversation does not exist. Built once; parameters ``p_*``."""
-    Member = models.ConversationMember
-    sender = bindparam("p_sender", type_=String)
-    role = (
-        select(Member.role)
-        .where(Member.conversation_id == Conv.id, Member.user_id == sender)
-        .scalar_subquery()
-    )
-    existing = (
-        select(Msg.id)
-        .where(Msg.sender_id == sender, Msg.client_id == bindparam("p_client", type_=String))
-        .scalar_subquery()
-    )
-    reply = (
-        select(Msg.id)
-        .where(Msg.id == bindparam("p_reply", type_=String), Msg.conversation_id == Conv.id)
-        .scalar_subquery()
-    )
-    blocked = and_(
-        Conv.room_type == ConversationType.DIRECT.value,
-        access.block_between(sender, access.others_in(Conv.id, sender)),
-    )
-    return select(role, existing, reply, blocked).where(
-        Conv.id == bindparam("p_conversation", type_=String)
-    )
-
-
-_SEND_CHECK = _send_check()
 _NEXT_SEQ = (
     update(CONVERSATIONS)
     .where(CONVERSATIONS.c.id == bindparam("p_conversation"))
@@ -135,64 +100,21 @@ _NEXT_SEQ = (
 _INSERT_MESSAGE = insert(MESSAGES)
 
 
-async def _stored(session: AsyncSession, sender_id: str, client_id: str) -> Message | None:
-    row = await session.scalar(
-        select(Msg).where(Msg.sender_id == sender_id, Msg.client_id == client_id)
-    )
-    if row is None:
-        return None
-    reactions = await summaries_for(session, [row.id], sender_id)
-    return message_record(row, reactions.get(row.id, []))
-
-
 async def send_message(
     context: ServerContext, sender_id: str, body: SendMessageRequest
 ) -> tuple[Message, bool]:
-    """Store a message from ``sender_id`` and tell the conversation. Idempotent on
-    ``(sender, client_id)``: a retry returns the stored message and False.
+    """Store a message from ``sender_id`` through the send queue (the socket ``send_message``
+    takes the same path) and tell the conversation. Idempotent on ``(sender, client_id)``: a
+    retry returns the stored message and False.
 
-    Refusals: NOT_FOUND (conversation, reply target), NOT_A_MEMBER, BLOCKED (direct chats, either
+    Refusals: NOT_FOUND (conversation, reply target), NOT_A_MEMBER, CONFLICT (the client id
+    names a message in another conversation), MUTED, LOCKED, BLOCKED (direct chats, either
     direction), RATE_LIMITED."""
-    cid = body.conversation_id
-    try:
-        async with context.db.write() as uow:
-            parameters = {
-                "p_sender": sender_id,
-                "p_client": body.client_id,
-                "p_conversation": cid,
-                "p_reply": body.reply_to_id,
-            }
-            check = (await uow.session.execute(_SEND_CHECK, parameters)).first()
-            if check is None:
-                raise not_found("conversation")
-            my_role, existing_id, reply_id, is_blocked = check
-            if existing_id is not None:
-                stored = await _stored(uow.session, sender_id, body.client_id)
-                assert stored is not None
-                return stored, False
-            if my_role is None:
-                raise access.not_a_member()
-            if is_blocked:
-                raise access.blocked()
-            if body.reply_to_id and reply_id is None:
-                raise not_found("reply target")
-            await enforce(
-                context.limiter, f"msg:{sender_id}", context.settings.messages_per_minute, 60
-            )
-            content = NewMessage(
-                text=body.text,
-                client_id=body.client_id,
-                reply_to_id=body.reply_to_id,
-                mentions=find_mentions(body.text),
-            )
-            return await store_message(uow, cid, sender_id, content), True
-    except IntegrityError:
-        # A concurrent request with the same client id won the race: answer with its message.
-        async with context.db.read() as session:
-            stored = await _stored(session, sender_id, body.client_id)
-        if stored is None:
-            raise
-        return stored, False
+    request = SendRequest(
+        sender_id, body.conversation_id, body.text, body.client_id, body.reply_to_id
+    )
+    result = await context.sends.send(request)
+    return result.message(), result.created
 
 
 async def list_messages(
@@ -277,7 +199,9 @@ async def delete_message(
     """Soft-delete a message: its text, media and edit history are removed, its id and seq stay.
     The sender may delete; in groups also owners and admins. Deleting twice is a no-op.
 
-    Refusals: NOT_FOUND (also when ``conversation_id`` is not the message's), FORBIDDEN."""
+    Its pins and reactions go too (``message_unpinned`` / ``reaction_removed`` follow
+    ``message_deleted``). Refusals: NOT_FOUND (also when ``conversation_id`` is not the
+    message's), FORBIDDEN."""
     async with context.db.write() as uow:
         session = uow.session
         row, conversation, member = await access.require_message(session, caller_id, message_id)
@@ -307,3 +231,5 @@ async def delete_message(
             rooms=[conversation_room(row.conversation_id)],
             conversation_id=row.conversation_id,
         )
+        await unpin_deleted(uow, row, caller_id)
+        await drop_reactions(uow, row)

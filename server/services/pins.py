@@ -12,7 +12,7 @@ from server.db.models import new_id
 from server.db.types import utcnow
 from server.errors import ApiError, not_found
 from server.services import access
-from server.services.unit_of_work import conversation_room
+from server.services.unit_of_work import UnitOfWork, conversation_room
 from server.services.upsert import insert_ignore
 
 Pin = models.PinnedMessage
@@ -63,17 +63,35 @@ async def set_pinned(
                 )
             )
             changed = bool(getattr(result, "rowcount", 0))
-        ids = await pinned_ids(session, conversation_id)
         if changed:
-            await uow.log(
-                ServerEvent.MESSAGE_PINNED if pinned else ServerEvent.MESSAGE_UNPINNED,
-                PinEvent(
-                    conversation_id=conversation_id,
-                    message_id=message_id,
-                    pinned_by=caller_id,
-                    pinned_message_ids=ids,
-                ),
-                rooms=[conversation_room(conversation_id)],
-                conversation_id=conversation_id,
-            )
-        return ids
+            event = ServerEvent.MESSAGE_PINNED if pinned else ServerEvent.MESSAGE_UNPINNED
+            return await _announce(uow, event, conversation_id, message_id, caller_id)
+        return await pinned_ids(session, conversation_id)
+
+
+async def unpin_deleted(uow: UnitOfWork, message: models.Message, caller_id: str) -> None:
+    """Unpin a message being deleted (``message_unpinned`` by ``caller_id`` when it was
+    pinned)."""
+    result = await uow.session.execute(delete(Pin).where(Pin.message_id == message.id))
+    if getattr(result, "rowcount", 0):
+        event = ServerEvent.MESSAGE_UNPINNED
+        await _announce(uow, event, message.conversation_id, message.id, caller_id)
+
+
+async def _announce(
+    uow: UnitOfWork, event: ServerEvent, conversation_id: str, message_id: str, caller_id: str
+) -> list[str]:
+    """Log a pin change with the pinned ids after it; returns those ids."""
+    ids = await pinned_ids(uow.session, conversation_id)
+    await uow.log(
+        event,
+        PinEvent(
+            conversation_id=conversation_id,
+            message_id=message_id,
+            pinned_by=caller_id,
+            pinned_message_ids=ids,
+        ),
+        rooms=[conversation_room(conversation_id)],
+        conversation_id=conversation_id,
+    )
+    return ids

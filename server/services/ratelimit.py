@@ -2,6 +2,7 @@
 
 import time
 from collections import defaultdict, deque
+from collections.abc import Sequence
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -13,8 +14,13 @@ from server.errors import ApiError
 class RateLimiter(Protocol):
     """Counts hits per key in a rolling window."""
 
-    async def hit(self, key: str, limit: int, window: float) -> float | None:
-        """Record one hit; return None when allowed, else the seconds until one is allowed."""
+    async def hit(self, key: str, limit: int, window: float, cost: int = 1) -> float | None:
+        """Record ``cost`` hits at once (all or none); return None when allowed, else the seconds
+        until the oldest hit leaves the window."""
+        ...
+
+    async def hit_each(self, keys: Sequence[str], limit: int, window: float) -> list[float | None]:
+        """``hit`` for each of ``keys`` in order (a key may repeat), in one round trip."""
         ...
 
 
@@ -24,27 +30,35 @@ class MemoryRateLimiter:
     def __init__(self) -> None:
         self._hits: defaultdict[str, deque[float]] = defaultdict(deque)
 
-    async def hit(self, key: str, limit: int, window: float) -> float | None:
-        """Record one hit unless ``limit`` hits already fall inside the last ``window`` seconds."""
+    async def hit(self, key: str, limit: int, window: float, cost: int = 1) -> float | None:
+        """Record ``cost`` hits unless that would put more than ``limit`` inside the last
+        ``window`` seconds."""
         now = time.monotonic()
         hits = self._hits[key]
         while hits and hits[0] <= now - window:
             hits.popleft()
-        if len(hits) >= limit:
-            return hits[0] + window - now
-        hits.append(now)
+        if len(hits) + cost > limit:
+            return hits[0] + window - now if hits else window
+        hits.extend([now] * cost)
         return None
+
+    async def hit_each(self, keys: Sequence[str], limit: int, window: float) -> list[float | None]:
+        """``hit`` for each of ``keys`` in order."""
+        return [await self.hit(key, limit, window) for key in keys]
 
 
 _SLIDING_WINDOW = """
-local key, now, window, limit, member = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]),
-  tonumber(ARGV[3]), ARGV[4]
+local key, now, window, limit, member, cost = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]),
+  tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-if redis.call('ZCARD', key) >= limit then
+if redis.call('ZCARD', key) + cost > limit then
   local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if oldest[2] == nil then return tostring(window) end
   return tostring(tonumber(oldest[2]) + window - now)
 end
-redis.call('ZADD', key, now, member)
+for i = 1, cost do
+  redis.call('ZADD', key, now, member .. ':' .. i)
+end
 redis.call('PEXPIRE', key, math.ceil(window * 1000))
 return false
 """
@@ -59,20 +73,41 @@ class RedisRateLimiter:
         self._script = redis.register_script(_SLIDING_WINDOW)
         self._counter = 0
 
-    async def hit(self, key: str, limit: int, window: float) -> float | None:
-        """Record one hit unless ``limit`` hits already fall inside the last ``window`` seconds."""
-        now = time.time()
-        self._counter += 1
-        member = f"{now:.6f}:{id(self)}:{self._counter}"
-        result = await self._script(keys=[self._prefix + key], args=[now, window, limit, member])
+    async def hit(self, key: str, limit: int, window: float, cost: int = 1) -> float | None:
+        """Record ``cost`` hits unless that would put more than ``limit`` inside the last
+        ``window`` seconds."""
+        arguments = self._arguments(limit, window, cost)
+        result = await self._script(keys=[self._prefix + key], args=arguments)
         return float(result) if result else None
 
+    def _arguments(self, limit: int, window: float, cost: int) -> list[str | int | float]:
+        """The script's arguments for one hit: now, window, limit, a unique member, cost."""
+        now = time.time()
+        self._counter += 1
+        return [now, window, limit, f"{now:.6f}:{id(self)}:{self._counter}", cost]
 
-async def enforce(limiter: RateLimiter, key: str, limit: int, window: float) -> None:
-    """Raise RATE_LIMITED (429, ``retryAfter``) when ``key`` is over ``limit`` per ``window``."""
-    wait = await limiter.hit(key, limit, window)
+    async def hit_each(self, keys: Sequence[str], limit: int, window: float) -> list[float | None]:
+        """``hit`` for each of ``keys`` in order, pipelined (one round trip)."""
+        if not keys:
+            return []
+        pipeline = self._redis.pipeline(transaction=False)
+        for key in keys:
+            arguments = self._arguments(limit, window, 1)
+            await self._script(keys=[self._prefix + key], args=arguments, client=pipeline)
+        return [float(result) if result else None for result in await pipeline.execute()]
+
+
+async def enforce(limiter: RateLimiter, key: str, limit: int, window: float, cost: int = 1) -> None:
+    """Count ``cost`` hits on ``key``, or raise RATE_LIMITED (429, ``retryAfter``) when they
+    would put it over ``limit`` per ``window`` (then none is counted)."""
+    wait = await limiter.hit(key, limit, window, cost)
     if wait is not None:
-        retry_after = max(1, int(wait + 0.999))
-        raise ApiError(
-            ErrorCode.RATE_LIMITED, f"too many requests; retry in {retry_after} s", retry_after
-        )
+        raise rate_limited(wait)
+
+
+def rate_limited(wait: float) -> ApiError:
+    """429 RATE_LIMITED with ``retryAfter``: whole seconds, at least 1, until ``wait`` ends."""
+    retry_after = max(1, int(wait + 0.999))
+    return ApiError(
+        ErrorCode.RATE_LIMITED, f"too many requests; retry in {retry_after} s", retry_after
+    )

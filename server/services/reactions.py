@@ -132,6 +132,35 @@ async def remove_reaction(
         return _mine(summary, caller_id)
 
 
+async def drop_reactions(uow: UnitOfWork, row: models.Message) -> None:
+    """Delete every reaction on a message being deleted, logging ``reaction_removed`` for each
+    (oldest first; each carries the summary left after it, the last an empty one)."""
+    reactions = list(
+        await uow.session.scalars(
+            select(Reaction)
+            .where(Reaction.message_id == row.id)
+            .order_by(Reaction.created_at, Reaction.id)
+        )
+    )
+    if not reactions:
+        return
+    await uow.session.execute(delete(Reaction).where(Reaction.message_id == row.id))
+    for index, reaction in enumerate(reactions):
+        left = [(later.emoji, later.user_id) for later in reactions[index + 1 :]]
+        await uow.log(
+            ServerEvent.REACTION_REMOVED,
+            ReactionEvent(
+                message_id=row.id,
+                conversation_id=row.conversation_id,
+                emoji=reaction.emoji,
+                user_id=reaction.user_id,
+                reactions=camel_reactions(summarize_reactions(left, None)),
+            ),
+            rooms=[conversation_room(row.conversation_id)],
+            conversation_id=row.conversation_id,
+        )
+
+
 async def reactions_of(
     context: ServerContext, caller_id: str, message_id: str
 ) -> list[ReactionSummary]:

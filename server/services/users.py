@@ -1,11 +1,12 @@
 """User records and people search."""
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from protocol import models as wire
 from server.db import models
 from server.errors import not_found
+from server.services.cursors import decode_cursor, encode_cursor
 
 
 def user_record(user: models.User) -> wire.User:
@@ -31,26 +32,34 @@ def _escape_like(term: str) -> str:
 
 
 async def find_users(
-    session: AsyncSession, caller_id: str, query: str, limit: int
-) -> list[wire.User]:
-    """People whose username or display name starts with (or contains) ``query``, caller excluded;
-    prefix matches first."""
-    term = _escape_like(query.strip().lower())
+    session: AsyncSession, caller_id: str, query: str, cursor: str | None, limit: int
+) -> wire.Page[wire.User]:
+    """People whose username or display name contains ``query`` (case-insensitive), caller
+    excluded: username-prefix matches first, then by username; keyset-paginated."""
+    wanted = query.strip().lower()
+    term = _escape_like(wanted)
     if not term:
-        return []
+        return wire.Page[wire.User](items=[])
     contains = f"%{term}%"
-    rows = await session.scalars(
-        select(models.User)
-        .where(
-            models.User.id != caller_id,
-            or_(
-                models.User.username.like(contains, escape="\\"),
-                models.User.display_name.ilike(contains, escape="\\"),
-            ),
-        )
-        .order_by(models.User.username)
-        .limit(limit * 3)
+    group = case((models.User.username.like(f"{term}%", escape="\\"), 0), else_=1)
+    statement = select(models.User, group).where(
+        models.User.id != caller_id,
+        or_(
+            models.User.username.like(contains, escape="\\"),
+            models.User.display_name.ilike(contains, escape="\\"),
+        ),
     )
-    users = list(rows)
-    users.sort(key=lambda u: (not u.username.startswith(query.strip().lower()), u.username))
-    return [user_record(u) for u in users[:limit]]
+    if cursor:
+        last_group, last_name = decode_cursor(cursor, (int, str))
+        statement = statement.where(
+            or_(group > last_group, and_(group == last_group, models.User.username > last_name))
+        )
+    rows = (
+        await session.execute(statement.order_by(group, models.User.username).limit(limit + 1))
+    ).all()
+    page, has_more = rows[:limit], len(rows) > limit
+    return wire.Page[wire.User](
+        items=[user_record(user) for user, _group in page],
+        next_cursor=encode_cursor([page[-1][1], page[-1][0].username]) if has_more else None,
+        has_more=has_more,
+    )

@@ -134,25 +134,41 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
+_TAP_SETTLE_MS = 400
+"""Flutter confirms a tap on a text field only after its double-tap window (300 ms) and then
+re-attaches the field's text input: keys typed before that are lost (seen under load: "t" of
+"thumbs" kept, or nothing at all)."""
+
+
+def settle(page: Page) -> None:
+    """Wait until Flutter has handled the last tap and painted (pending timers and frames)."""
+    page.wait_for_timeout(_TAP_SETTLE_MS)
+    page.evaluate(_NEXT_FRAMES)
+
+
 def focus(field: Locator, attempts: int = 3) -> None:
-    """Click a text field until it has the keyboard focus (a busy machine may drop a click)."""
+    """Give a text field the keyboard focus and wait until it accepts keys.
+
+    A field that already has the focus (``autofocus``) is not clicked again: a second tap makes
+    Flutter re-attach its text input while keys are being typed. A busy machine may drop a
+    click, so an unfocused field is clicked until it has the focus."""
     expect(field).to_be_visible()
     for attempt in range(attempts):
-        field.click()
+        if not field.evaluate("element => element === document.activeElement"):
+            field.click()
         try:
             expect(field).to_be_focused(timeout=5_000)
-            return
+            break
         except AssertionError:
             if attempt == attempts - 1:
                 raise
+    settle(field.page)
 
 
-def fill(page: Page, label: str, text: str, attempts: int = 3) -> None:
-    """Type ``text`` into the text field labelled ``label`` (replacing what it holds).
-
-    Flutter may drop the first key typed right after it takes focus, so the value is checked and
-    typed again when it came out wrong."""
-    field = page.get_by_label(label, exact=True)
+def type_into(field: Locator, text: str, attempts: int = 3) -> None:
+    """Type ``text`` into ``field`` (replacing what it holds) as a person would, key by key,
+    and check that every key arrived; typed again when Flutter dropped one."""
+    page = field.page
     for attempt in range(attempts):
         focus(field)
         page.keyboard.press("ControlOrMeta+a")
@@ -164,3 +180,8 @@ def fill(page: Page, label: str, text: str, attempts: int = 3) -> None:
         except AssertionError:
             if attempt == attempts - 1:
                 raise
+
+
+def fill(page: Page, label: str, text: str, attempts: int = 3) -> None:
+    """Type ``text`` into the text field labelled ``label`` (replacing what it holds)."""
+    type_into(page.get_by_label(label, exact=True), text, attempts)

@@ -11,7 +11,7 @@ from typing import Any
 
 import flet as ft
 
-from client.__main__ import ASSETS_DIR
+from client.config import ASSETS_DIR
 
 
 def load(target: str) -> Callable[[ft.Page], Any]:
@@ -30,7 +30,7 @@ def main() -> None:
         host="127.0.0.1",
         port=port,
         no_cdn=True,
-        assets_dir=ASSETS_DIR,
+        assets_dir=str(ASSETS_DIR),
     )
 
 

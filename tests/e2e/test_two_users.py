@@ -13,7 +13,7 @@ from tests.support.api import PASSWORD, Account, register
 from tests.support.live_server import LiveServer
 
 from .conftest import OpenPage, StartApp
-from .harness import TYPING_DELAY_MS, fill, focus, screenshot
+from .harness import fill, screenshot, type_into
 
 
 @pytest.fixture
@@ -35,13 +35,6 @@ def bubble(page: Page, text: str) -> Locator:
     return page.get_by_role("group", name=re.compile(re.escape(text)))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "passes alone (pytest tests/e2e: 9 passed) but fails inside the full suite: a typed"
-        " key or a frame is lost; quarantined until the cause is found (see the closing note)"
-    ),
-)
 def test_two_users_chat_in_real_time(
     server: LiveServer, start_app: StartApp, open_page: OpenPage, tmp_path: Path
 ) -> None:
@@ -66,8 +59,7 @@ def test_two_users_chat_in_real_time(
     alice_page.get_by_role("button", name=re.compile("^Bob Baker")).click()
     bob_tile.click()
 
-    focus(alice_page.get_by_label("Message", exact=True))
-    alice_page.keyboard.type("Are you there?", delay=TYPING_DELAY_MS)
+    type_into(alice_page.get_by_label("Message", exact=True), "Are you there?")
     expect(bob_page.get_by_text("typing…", exact=True)).to_be_visible()
     screenshot(bob_page, "two-users-bob-typing")
     alice_page.keyboard.press("Enter")
@@ -103,8 +95,7 @@ def test_offline_messages_are_delivered_once(
     expect(page.get_by_text(re.compile("^(Waiting for network|Connecting)…"))).to_be_visible()
     texts = ["offline one", "offline two", "offline three"]
     for text in texts:
-        focus(page.get_by_label("Message", exact=True))
-        page.keyboard.type(text, delay=TYPING_DELAY_MS)
+        type_into(page.get_by_label("Message", exact=True), text)
         page.keyboard.press("Enter")
         expect(bubble(page, text)).to_have_accessible_name(re.compile("Sending$"))
     expect(page.get_by_text(re.compile("3 messages waiting to be sent"))).to_be_visible()

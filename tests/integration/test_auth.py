@@ -87,9 +87,10 @@ def test_find_users(live_server: LiveServer) -> None:
     me = register(live_server.url)
     target = register(live_server.url, display_name="Zanzibar Person")
     found = me.get("/users", params={"query": target.username[:12]})
-    assert found.status_code == 200 and [u["id"] for u in found.json()] == [target.user_id]
-    assert me.get("/users", params={"query": "zanzibar"}).json()[0]["id"] == target.user_id
-    assert me.get("/users", params={"query": me.username}).json() == []
+    assert found.status_code == 200 and [u["id"] for u in found.json()["items"]] == [target.user_id]
+    zanzibar = me.get("/users", params={"query": "zanzibar"}).json()["items"]
+    assert zanzibar[0]["id"] == target.user_id
+    assert me.get("/users", params={"query": me.username}).json()["items"] == []
     assert me.get("/users", params={"query": ""}).status_code == 400
 
 

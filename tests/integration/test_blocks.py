@@ -3,6 +3,10 @@ send, react or forward to each other, in either direction. In groups a block doe
 either from writing to the group, but neither can react to the other's messages, and neither
 can put the other in a new group."""
 
+import uuid
+from collections.abc import Callable
+from typing import Any
+
 from tests.support.api import Account, register
 from tests.support.live_server import LiveServer
 
@@ -24,12 +28,12 @@ def test_block_list_and_unblock(live_server: LiveServer) -> None:
     blocked = alice.post(f"/users/{bob.user_id}/block")
     assert blocked.status_code == 200 and blocked.json()["user"]["id"] == bob.user_id
     assert alice.post(f"/users/{bob.user_id}/block").status_code == 200
-    listed = alice.get("/users/blocked").json()
+    listed = alice.get("/users/blocked").json()["items"]
     assert [entry["user"]["id"] for entry in listed] == [bob.user_id]
-    assert bob.get("/users/blocked").json() == []
+    assert bob.get("/users/blocked").json()["items"] == []
     assert alice.delete(f"/users/{bob.user_id}/block").status_code == 204
     assert alice.delete(f"/users/{bob.user_id}/block").status_code == 204
-    assert alice.get("/users/blocked").json() == []
+    assert alice.get("/users/blocked").json()["items"] == []
     myself = alice.post(f"/users/{alice.user_id}/block")
     assert myself.status_code == 400 and myself.json()["code"] == "VALIDATION_ERROR"
     assert alice.post("/users/nobody/block").status_code == 404
@@ -80,3 +84,38 @@ def test_new_chats_and_groups_with_a_blocked_user(live_server: LiveServer) -> No
         carol.post(f"/messages/{by_bob.json()['id']}/reactions", json={"emoji": "👍"}).status_code
         == 200
     )
+
+
+def test_people_search_and_the_block_list_are_paginated(live_server: LiveServer) -> None:
+    me = register(live_server.url)
+    stem = f"pag{uuid.uuid4().hex[:8]}"
+    others = [register(live_server.url, username=f"{stem}_{n}") for n in range(5)]
+    others.append(register(live_server.url, display_name=f"Not {stem} first"))
+    found = _all_pages(me, "/users", {"query": stem})
+    prefix_first = [o.user_id for o in others[:5]] + [others[5].user_id]
+    assert found == prefix_first, "username-prefix matches first, then by username"
+    for other in others:
+        assert me.post(f"/users/{other.user_id}/block").status_code == 200
+    blocked = _all_pages(me, "/users/blocked", {}, key=lambda item: item["user"]["id"])
+    assert blocked == [o.user_id for o in reversed(others)], "most recent first"
+    bad = me.get("/users/blocked", params={"cursor": "nonsense"})
+    assert bad.status_code == 400 and bad.json()["code"] == "VALIDATION_ERROR"
+    assert me.get("/users", params={"query": stem, "limit": 0}).status_code == 400
+
+
+def _all_pages(
+    account: Account,
+    path: str,
+    params: dict[str, str],
+    key: Callable[[dict[str, Any]], str] = lambda item: str(item["id"]),
+) -> list[str]:
+    """Every item of a paginated list, two at a time."""
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        query = {**params, "limit": "2", **({"cursor": cursor} if cursor else {})}
+        page = account.get(path, params=query).json()
+        seen.extend(key(item) for item in page["items"])
+        if not page["has_more"]:
+            return seen
+        cursor = page["next_cursor"]

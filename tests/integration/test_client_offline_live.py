@@ -1,29 +1,30 @@
 """Offline sending against the real server: queued while it is down, delivered once each and in
-order after it starts; a client killed with SIGKILL mid-drain loses and duplicates nothing."""
+order after it starts, through the socket's window or over REST when WebSockets are blocked; a
+client killed with SIGKILL mid-drain loses and duplicates nothing."""
 
 import asyncio
 import json
-import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from client.offline.outbox_items import OutboxItem
 from client.services.api import ApiClient
+from protocol.models import Message
 from tests.integration.client_harness import (
     PASSWORD,
+    Device,
+    WebSocketBlockingProxy,
     device,
-    new_server,
     run_cli,
+    running_server,
     start,
     start_cli,
     stop,
-    wait_until,
+    unique_name,
 )
 from tests.support.live_server import LiveServer
-
-
-def name(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:8]}"
 
 
 async def server_texts(server: LiveServer, username: str, conversation_id: str) -> list[str]:
@@ -42,47 +43,81 @@ async def server_texts(server: LiveServer, username: str, conversation_id: str) 
     return [text for _seq, text in sorted(texts)]
 
 
+async def delivered_in_order(
+    server: LiveServer, sender: Device, receiver: Device, conversation_id: str, expected: list[str]
+) -> None:
+    """The receiver got exactly ``expected``, in order, as the sender and the server have it."""
+    await receiver.expect_texts(conversation_id, expected, 60)
+    assert sender.texts(conversation_id) == expected
+    assert await server_texts(server, receiver.username, conversation_id) == expected
+
+
 @pytest.mark.timeout(900)
 async def test_fifty_messages_sent_while_server_down(tmp_path: Path) -> None:
-    server = new_server(tmp_path / "server")
-    await start(server)
-    alice_name, bob_name = name("alice"), name("bob")
-    alice = await device(tmp_path / "alice", server.url, alice_name, register=True, start=False)
-    bob = await device(tmp_path / "bob", server.url, bob_name, register=True)
-    try:
-        conversation = await alice.session.api.create_direct(bob.user_id)
-        with alice.engine.cache.transaction():
-            alice.engine.cache.upsert_conversation(conversation)
-        await stop(server)
+    async with running_server(tmp_path / "server") as server:
+        alice_name, bob_name = unique_name("alice"), unique_name("bob")
+        alice = await device(tmp_path / "alice", server.url, alice_name, register=True, start=False)
+        bob = await device(tmp_path / "bob", server.url, bob_name, register=True)
+        try:
+            conversation = await alice.direct_chat(bob.user_id)
+            await stop(server)
 
-        expected = [f"offline message {i:02d}" for i in range(50)]
-        for text in expected:
-            alice.engine.actions.send_text(conversation.id, text)
-        assert alice.engine.outbox.counts().pending == 50
+            expected = [f"offline message {i:02d}" for i in range(50)]
+            for text in expected:
+                alice.engine.actions.send_text(conversation.id, text)
+            assert alice.engine.outbox.counts().pending == 50
 
-        await alice.engine.start()  # server down: connecting, nothing lost
-        await start(server)
-        assert await alice.engine.wait_drained(60)
+            await alice.engine.start()  # server down: connecting, nothing lost
+            await start(server)
+            assert await alice.engine.wait_drained(60)
 
-        await wait_until(
-            lambda: len(bob.texts(conversation.id)) >= 50, 60, "bob receives the 50 messages"
-        )
-        assert bob.texts(conversation.id) == expected
-        assert alice.texts(conversation.id) == expected
-        assert await server_texts(server, bob_name, conversation.id) == expected
-    finally:
-        await alice.close()
-        await bob.close()
-        await stop(server)
+            await delivered_in_order(server, alice, bob, conversation.id, expected)
+        finally:
+            await alice.close()
+            await bob.close()
+
+
+@pytest.mark.timeout(900)
+async def test_window_of_sends_arrives_once_each_in_order(tmp_path: Path) -> None:
+    async with running_server(tmp_path / "server") as server:
+        alice_name, bob_name = unique_name("alice"), unique_name("bob")
+        alice = await device(
+            tmp_path / "alice", server.url, alice_name, register=True, start=False, rest_after=600
+        )  # only the socket carries the sends
+        bob = await device(tmp_path / "bob", server.url, bob_name, register=True)
+        try:
+            conversation = await alice.direct_chat(bob.user_id)
+            expected = [f"queued {i:03d}" for i in range(200)]
+            for text in expected:
+                alice.engine.actions.send_text(conversation.id, text)
+            alice.engine.worker.window = 16
+            started: list[int] = []
+            """How many sends had no answer yet when each one started (at most the window)."""
+            unanswered: list[asyncio.Future[Sequence[Message]]] = []
+            socket_start = alice.engine.transport.start
+
+            def counting_start(item: OutboxItem) -> "asyncio.Future[Sequence[Message]]":
+                future = socket_start(item)
+                unanswered[:] = [f for f in unanswered if not f.done()] + [future]
+                started.append(len(unanswered))
+                return future
+
+            alice.engine.transport.start = counting_start  # type: ignore[method-assign]
+            await alice.engine.start()
+            assert await alice.engine.wait_drained(120)
+
+            assert len(started) >= 200 and max(started) == 16  # pipelined, window-bounded
+            await delivered_in_order(server, alice, bob, conversation.id, expected)
+        finally:
+            await alice.close()
+            await bob.close()
 
 
 @pytest.mark.timeout(900)
 async def test_cli_send_returns_at_once_with_server_down(tmp_path: Path) -> None:
-    server = new_server(tmp_path / "server")
-    await start(server)
-    alice_name, bob_name = name("alice"), name("bob")
-    profile = tmp_path / "alice"
-    try:
+    async with running_server(tmp_path / "server") as server:
+        alice_name, bob_name = unique_name("alice"), unique_name("bob")
+        profile = tmp_path / "alice"
         bob = await device(tmp_path / "bob", server.url, bob_name, register=True, start=False)
         await bob.close()
         registered = run_cli(profile, "--server", server.url, "register", alice_name, PASSWORD)
@@ -106,38 +141,28 @@ async def test_cli_send_returns_at_once_with_server_down(tmp_path: Path) -> None
         assert synced.returncode == 0, synced.stdout + synced.stderr
         assert json.loads(synced.stdout)["pending"] == 0
         history = json.loads(run_cli(profile, "--json", "history", bob_name).stdout)
-        assert [m["text"] for m in history] == ["hello while online", "one", "two", "three"]
+        expected = ["hello while online", "one", "two", "three"]
+        assert [m["text"] for m in history] == expected
         assert all(m["seq"] is not None for m in history)
         conversation_id = history[0]["conversation_id"]
-        assert await server_texts(server, bob_name, conversation_id) == [
-            "hello while online",
-            "one",
-            "two",
-            "three",
-        ]
+        assert await server_texts(server, bob_name, conversation_id) == expected
         chats = json.loads(run_cli(profile, "--json", "chats").stdout)
         assert [c["id"] for c in chats] == [conversation_id]
         found = json.loads(run_cli(profile, "--json", "search", "thr").stdout)
         assert [h["message"]["text"] for h in found] == ["three"]
-    finally:
-        await stop(server)
 
 
 @pytest.mark.timeout(900)
 async def test_sigkill_while_draining_200_messages(tmp_path: Path) -> None:
-    server = new_server(tmp_path / "server")
-    await start(server)
-    alice_name, bob_name = name("alice"), name("bob")
-    profile = tmp_path / "alice"
-    try:
+    async with running_server(tmp_path / "server") as server:
+        alice_name, bob_name = unique_name("alice"), unique_name("bob")
+        profile = tmp_path / "alice"
         bob = await device(tmp_path / "bob", server.url, bob_name, register=True, start=False)
         await bob.close()
         registered = run_cli(profile, "--server", server.url, "register", alice_name, PASSWORD)
         assert registered.returncode == 0, registered.stderr
         alice = await device(profile, server.url, alice_name, start=False)
-        conversation = await alice.session.api.create_direct(bob.user_id)
-        with alice.engine.cache.transaction():
-            alice.engine.cache.upsert_conversation(conversation)
+        conversation = await alice.direct_chat(bob.user_id)
         expected = [f"queued {i:03d}" for i in range(200)]
         for text in expected:
             alice.engine.actions.send_text(conversation.id, text)
@@ -170,5 +195,29 @@ async def test_sigkill_while_draining_200_messages(tmp_path: Path) -> None:
         assert again.engine.outbox.counts().pending == 0
         assert again.texts(conversation.id) == expected
         await again.close()
-    finally:
-        await stop(server)
+
+
+@pytest.mark.timeout(900)
+async def test_outbox_drains_over_rest_when_websockets_are_blocked(tmp_path: Path) -> None:
+    async with running_server(tmp_path / "server") as server:
+        proxy = WebSocketBlockingProxy(server.url)
+        await proxy.start()
+        alice_name, bob_name = unique_name("alice"), unique_name("bob")
+        alice = await device(
+            tmp_path / "alice", proxy.url, alice_name, register=True, start=False, rest_after=1.0
+        )
+        bob = await device(tmp_path / "bob", server.url, bob_name, register=True)
+        try:
+            conversation = await alice.direct_chat(bob.user_id)
+            expected = [f"over rest {i:02d}" for i in range(20)]
+            for text in expected:
+                alice.engine.actions.send_text(conversation.id, text)
+
+            await alice.engine.start()
+            assert await alice.engine.wait_drained(120)
+            assert proxy.refused > 0 and not alice.engine.caught_up.is_set()
+            await delivered_in_order(server, alice, bob, conversation.id, expected)
+        finally:
+            await alice.close()
+            await bob.close()
+            await proxy.stop()

@@ -60,7 +60,7 @@ def test_group_roles_members_and_outsiders(live_server: LiveServer) -> None:
     assert as_member.status_code == 200 and as_member.json()["my_role"] == "member"
     members = owner.get(f"/conversations/{group['id']}/members")
     assert members.status_code == 200
-    roles = {m["user"]["id"]: m["role"] for m in members.json()}
+    roles = {m["user"]["id"]: m["role"] for m in members.json()["items"]}
     assert roles == {owner.user_id: "owner", member.user_id: "member"}
     for path in (f"/conversations/{group['id']}", f"/conversations/{group['id']}/members"):
         refused = outsider.get(path)

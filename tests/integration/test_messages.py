@@ -42,6 +42,18 @@ def test_send_is_idempotent_on_client_id(pair: tuple[Account, Account, str]) -> 
     assert [m["seq"] for m in history] == [2, 1]
 
 
+def test_client_id_reused_in_another_conversation_conflicts(
+    live_server: LiveServer, pair: tuple[Account, Account, str]
+) -> None:
+    alice, _bob, chat = pair
+    assert alice.send(chat, "first", client_id="reused").status_code == 201
+    other_chat = alice.direct_with(register(live_server.url))
+    refused = alice.send(other_chat, "second", client_id="reused")
+    assert refused.status_code == 409 and refused.json()["code"] == "CONFLICT"
+    assert alice.get(f"/conversations/{other_chat}/messages").json()["items"] == []
+    assert alice.send(chat, "first again", client_id="reused").status_code == 200
+
+
 def test_concurrent_duplicates_and_seqs(pair: tuple[Account, Account, str]) -> None:
     alice, bob, chat = pair
 
@@ -182,7 +194,9 @@ def test_read_marks_only_move_forward(pair: tuple[Account, Account, str]) -> Non
     ids = [alice.send(chat, f"r{n}").json()["id"] for n in range(3)]
     assert bob.post(f"/conversations/{chat}/read", json={"message_id": ids[2]}).status_code == 204
     assert bob.post(f"/conversations/{chat}/read", json={"message_id": ids[0]}).status_code == 204
-    members = {m["user"]["id"]: m for m in alice.get(f"/conversations/{chat}/members").json()}
+    members = {
+        m["user"]["id"]: m for m in alice.get(f"/conversations/{chat}/members").json()["items"]
+    }
     assert members[bob.user_id]["last_read_seq"] == 3
     assert members[bob.user_id]["last_delivered_seq"] == 3
     settings = bob.get(f"/conversations/{chat}/settings").json()

@@ -6,124 +6,43 @@ import itertools
 import secrets
 import time
 import uuid
-from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import socketio
 
 from server.services.tokens import TokenService
 from tests.conftest import require_postgres, start_server
 from tests.support.api import Account, register
 from tests.support.live_server import LiveServer, backend_env, postgres_database
+from tests.support.sockets import (
+    WAIT,
+    Match,
+    Sock,
+    connected,
+    error_code,
+    refused,
+    send_payload,
+)
 
-WAIT = 10.0
-"""Upper bound for anything the server should deliver (never a sleep)."""
 NODE_START = 120.0
 """Upper bound for a node to start (imports and migrations are slow on a loaded machine)."""
 
-Match = Callable[[Any], bool]
-
-
-class Sock:
-    """An ``AsyncClient`` that records every server event for bounded waits."""
-
-    def __init__(self) -> None:
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.events: defaultdict[str, list[tuple[float, Any]]] = defaultdict(list)
-        self.refusal: Any = None
-        self._changed = asyncio.Condition()
-        self.sio.on("*", self._record)
-        self.sio.on("connect_error", self._refused)
-
-    async def _record(self, event: str, data: Any = None) -> None:
-        async with self._changed:
-            self.events[event].append((time.monotonic(), data))
-            self._changed.notify_all()
-
-    async def _refused(self, data: Any = None) -> None:
-        self.refusal = data
-
-    def received(self, event: str, match: Match = lambda _d: True) -> list[Any]:
-        """Payloads of ``event`` received so far that ``match``."""
-        return [data for _at, data in self.events[event] if match(data)]
-
-    async def wait(self, event: str, match: Match = lambda _d: True, count: int = 1) -> Any:
-        """The ``count``-th payload of ``event`` matching ``match`` (waiting up to ``WAIT``)."""
-
-        async def nth() -> Any:
-            async with self._changed:
-                while True:
-                    found = self.received(event, match)
-                    if len(found) >= count:
-                        return found[count - 1]
-                    await self._changed.wait()
-
-        return await asyncio.wait_for(nth(), WAIT)
-
-    async def until(self, condition: Callable[[], bool]) -> None:
-        """Wait (up to ``WAIT``) until ``condition()`` holds, re-checking at each event."""
-
-        async def check() -> None:
-            async with self._changed:
-                while not condition():
-                    await self._changed.wait()
-
-        await asyncio.wait_for(check(), WAIT)
-
-    async def call(self, event: str, *args: Any) -> Any:
-        """Emit with an ack and return the ack."""
-        data: Any = args[0] if len(args) == 1 else (tuple(args) if args else None)
-        return await self.sio.call(event, data, timeout=WAIT)
-
-    async def close(self) -> None:
-        """Disconnect."""
-        if self.sio.connected:
-            await self.sio.disconnect()
-
 
 @asynccontextmanager
-async def connected(
-    server: LiveServer, account: Account | None, **kwargs: Any
-) -> AsyncIterator[Sock]:
-    """A socket signed in as ``account`` (``auth`` / ``headers`` can be overridden)."""
-    sock = Sock()
-    if account is not None and "auth" not in kwargs and "headers" not in kwargs:
-        kwargs["auth"] = {"token": account.access_token}
-    await sock.sio.connect(server.url, transports=["websocket"], wait_timeout=WAIT, **kwargs)
-    try:
-        yield sock
-    finally:
-        await sock.close()
-
-
-async def refused(server: LiveServer, **kwargs: Any) -> Any:
-    """Try to connect; return what ``connect_error`` received."""
-    sock = Sock()
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        await sock.sio.connect(server.url, transports=["websocket"], wait_timeout=WAIT, **kwargs)
-    await sock.close()
-    return sock.refusal
-
-
-def error_code(ack: Any) -> str:
-    """The code of an error ack (fails the test on a success ack)."""
-    assert isinstance(ack, dict) and "error" in ack, ack
-    assert set(ack["error"]) >= {"code", "message"}, ack
-    return str(ack["error"]["code"])
-
-
-def send_payload(conversation_id: str, text: Any = "hello", **extra: Any) -> dict[str, Any]:
-    """A ``send_message`` payload with a fresh client id."""
-    return {
-        "conversationId": conversation_id,
-        "text": text,
-        "clientId": uuid.uuid4().hex,
-        **extra,
-    }
+async def sockets_of(
+    server: LiveServer, trio: tuple[Account, Account, Account, str]
+) -> AsyncIterator[tuple[Sock, Sock, Sock]]:
+    """One connected socket each for the trio's alice, bob and carol."""
+    alice, bob, carol, _conversation_id = trio
+    async with (
+        connected(server, alice) as alice_sock,
+        connected(server, bob) as bob_sock,
+        connected(server, carol) as carol_sock,
+    ):
+        yield alice_sock, bob_sock, carol_sock
 
 
 @pytest.fixture
@@ -155,6 +74,24 @@ async def test_bad_or_expired_token_is_refused_invalid_token(live_server: LiveSe
         assert refusal["data"]["code"] == "INVALID_TOKEN"
     refusal = await refused(live_server, headers={"Authorization": "Bearer garbage"})
     assert refusal["message"] == "INVALID_TOKEN"
+
+
+async def test_a_socket_whose_token_expires_is_told_and_closed(
+    live_server: LiveServer, trio: tuple[Account, Account, Account, str]
+) -> None:
+    alice, _bob, _carol, conversation_id = trio
+    secret = (live_server.data_dir / "secret.key").read_text().strip()
+    short_lived = TokenService(secret, access_ttl=2, refresh_ttl=60).issue_access(alice.user_id)
+    async with connected(live_server, None, auth={"token": short_lived}) as sock:
+        typing = {"conversationId": conversation_id}
+        deadline = time.monotonic() + WAIT
+        while "error" not in (ack := await sock.call("typing_start", typing)):
+            assert time.monotonic() < deadline, "the expired token was never noticed"
+            await asyncio.sleep(0.2)
+        assert ack["error"]["code"] == "INVALID_TOKEN"
+        while sock.sio.connected:
+            assert time.monotonic() < deadline, "the socket stayed open"
+            await asyncio.sleep(0.05)
 
 
 async def test_bearer_header_is_accepted(live_server: LiveServer) -> None:
@@ -267,6 +204,26 @@ async def test_a_sockets_events_are_handled_in_arrival_order(
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
 
 
+async def test_pipelined_sends_are_answered_one_by_one(
+    live_server: LiveServer, trio: tuple[Account, Account, Account, str]
+) -> None:
+    """Sends queued together (they may share one batch) keep their order, and a refused one
+    (a reply to a message that does not exist, a client id reused in the same burst) fails
+    alone."""
+    alice, _bob, _carol, conversation_id = trio
+    async with connected(live_server, alice) as sock:
+        payloads = [send_payload(conversation_id, f"burst {n}") for n in range(6)]
+        payloads[2]["replyToId"] = uuid.uuid4().hex
+        payloads[4]["clientId"] = payloads[3]["clientId"]
+        acks = await asyncio.gather(*(sock.call("send_message", p) for p in payloads))
+        assert error_code(acks[2]) == "NOT_FOUND"
+        assert acks[4]["id"] == acks[3]["id"], "the repeated client id answers the stored one"
+        stored = [acks[n] for n in (0, 1, 3, 5)]
+        assert [ack["text"] for ack in stored] == ["burst 0", "burst 1", "burst 3", "burst 5"]
+        seqs = [ack["seq"] for ack in stored]
+        assert seqs == list(range(seqs[0], seqs[0] + 4)), "no gaps, no duplicates"
+
+
 async def test_send_refusals(
     live_server: LiveServer, trio: tuple[Account, Account, Account, str]
 ) -> None:
@@ -293,12 +250,8 @@ async def test_socket_joins_a_conversation_created_after_it_connected(
 async def test_edit_message(
     live_server: LiveServer, trio: tuple[Account, Account, Account, str]
 ) -> None:
-    alice, bob, carol, conversation_id = trio
-    async with (
-        connected(live_server, alice) as alice_sock,
-        connected(live_server, bob) as bob_sock,
-        connected(live_server, carol) as carol_sock,
-    ):
+    _alice, _bob, _carol, conversation_id = trio
+    async with sockets_of(live_server, trio) as (alice_sock, bob_sock, carol_sock):
         sent = await alice_sock.call("send_message", send_payload(conversation_id, "frist"))
         ack = await alice_sock.call("edit_message", {"messageId": sent["id"], "text": "first"})
         assert ack["id"] == sent["id"] and ack["text"] == "first" and ack["editedAt"]
@@ -316,12 +269,8 @@ async def test_edit_message(
 async def test_delete_message(
     live_server: LiveServer, trio: tuple[Account, Account, Account, str]
 ) -> None:
-    alice, bob, carol, conversation_id = trio
-    async with (
-        connected(live_server, alice) as alice_sock,
-        connected(live_server, bob) as bob_sock,
-        connected(live_server, carol) as carol_sock,
-    ):
+    alice, _bob, _carol, conversation_id = trio
+    async with sockets_of(live_server, trio) as (alice_sock, bob_sock, carol_sock):
         sent = await alice_sock.call("send_message", send_payload(conversation_id))
         target = {"messageId": sent["id"], "conversationId": conversation_id}
         assert error_code(await bob_sock.call("delete_message", target)) == "FORBIDDEN"
@@ -339,12 +288,8 @@ async def test_delete_message(
 async def test_reactions(
     live_server: LiveServer, trio: tuple[Account, Account, Account, str]
 ) -> None:
-    alice, bob, carol, conversation_id = trio
-    async with (
-        connected(live_server, alice) as alice_sock,
-        connected(live_server, bob) as bob_sock,
-        connected(live_server, carol) as carol_sock,
-    ):
+    _alice, bob, _carol, conversation_id = trio
+    async with sockets_of(live_server, trio) as (alice_sock, bob_sock, carol_sock):
         sent = await alice_sock.call("send_message", send_payload(conversation_id))
         like = {"messageId": sent["id"], "emoji": "👍"}
         ack = await bob_sock.call("add_reaction", like)
@@ -371,12 +316,8 @@ async def test_reactions(
 async def test_receipts(
     live_server: LiveServer, trio: tuple[Account, Account, Account, str]
 ) -> None:
-    alice, bob, carol, conversation_id = trio
-    async with (
-        connected(live_server, alice) as alice_sock,
-        connected(live_server, bob) as bob_sock,
-        connected(live_server, carol) as carol_sock,
-    ):
+    _alice, bob, _carol, conversation_id = trio
+    async with sockets_of(live_server, trio) as (alice_sock, bob_sock, carol_sock):
         sent = await alice_sock.call("send_message", send_payload(conversation_id))
         receipt = {"conversationId": conversation_id, "messageId": sent["id"]}
         assert await bob_sock.call("message_delivered", receipt) == {"ok": True}

@@ -52,6 +52,8 @@ def test_replays_visible_changes_in_order(live_server: LiveServer) -> None:
         "settings_updated",
         "user_blocked",
         "message_deleted",
+        "message_unpinned",
+        "reaction_removed",
     ]
     ids = [event["id"] for event in events]
     assert ids == sorted(ids)

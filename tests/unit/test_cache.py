@@ -10,6 +10,7 @@ from client.offline.highlight import highlight
 from client.offline.records import MessageStatus
 from client.offline.schema import SCHEMA_VERSION, schema_version
 from protocol.models import ConversationSettings, Member, MemberRole, ReactionSummary
+from protocol.socket import MessageNewEvent
 from tests.unit.offline_fixtures import BOB, CAROL, ME, T0, conversation, message, user
 
 
@@ -109,6 +110,15 @@ def test_edit_keeps_history_and_reindexes(cache: Cache) -> None:
     assert [e.text for e in cache.edits("mc1-1")] == ["original words"]
     assert cache.search("original") == []
     assert len(cache.search("replace")) == 1
+
+
+def test_forward_origin_from_a_socket_event_reads_back(cache: Cache) -> None:
+    event = message(1).model_dump(mode="json") | {
+        "forwarded_from": {"senderName": "Bob Baker", "messageId": "m0"}
+    }
+    cache.store_message(MessageNewEvent.model_validate(event))
+    origin = cache.messages_before("c1")[0].forwarded_from
+    assert origin is not None and (origin.sender_name, origin.message_id) == ("Bob Baker", "m0")
 
 
 def test_search_prefix_ranked_snippet_and_no_deleted(cache: Cache) -> None:

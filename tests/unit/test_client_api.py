@@ -207,3 +207,34 @@ async def test_health_is_outside_the_api_prefix() -> None:
     api = ApiClient("http://x:1/", transport=httpx.MockTransport(handle))
     assert (await api.health()).database == "sqlite"
     await api.aclose()
+
+
+async def test_members_are_read_page_by_page() -> None:
+    """A group larger than one page: every member comes back, the cursor followed to the end."""
+    everyone = [f"u{number}" for number in range(130)]
+    seen: list[httpx.QueryParams] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/v1/conversations/g1/members"
+        seen.append(request.url.params)
+        start = int(request.url.params.get("cursor") or 0)
+        end = min(start + int(request.url.params["limit"]), len(everyone))
+        items = [
+            {
+                "user": {"id": uid, "username": uid, "display_name": uid.upper()},
+                "role": "member",
+                "joined_at": "2026-11-23T12:00:00Z",
+            }
+            for uid in everyone[start:end]
+        ]
+        more = end < len(everyone)
+        return httpx.Response(
+            200, json={"items": items, "next_cursor": str(end) if more else None, "has_more": more}
+        )
+
+    api = ApiClient("http://x", transport=httpx.MockTransport(handle))
+    api.set_tokens("a", "r")
+    members = await api.members("g1")
+    assert [m.user.id for m in members] == everyone
+    assert [params.get("cursor") for params in seen] == [None, "100"]
+    await api.aclose()

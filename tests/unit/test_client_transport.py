@@ -9,6 +9,7 @@ import pytest
 
 from client.errors import NetworkError
 from client.offline.outbox_items import ActionKind, OutboxItem, OutboxState
+from client.offline.transport import Route
 from client.services.api import ApiClient
 from client.services.transport import ServerTransport
 
@@ -91,3 +92,23 @@ async def test_sync_head_is_next_of_a_page_without_since() -> None:
     transport = make_transport(seen)
     assert await transport.sync_head() == 9
     assert "since" not in seen[0].url.params
+
+
+class _Socket:
+    """Stands for a RealtimeClient: only whether it is connected matters to ``route``."""
+
+    def __init__(self, connected: bool) -> None:
+        self.connected = connected
+
+
+@pytest.mark.parametrize("connected", [True, False])
+def test_route_pipelines_over_the_socket_only(connected: bool) -> None:
+    transport = make_transport([])
+    transport.realtime = _Socket(connected)  # type: ignore[assignment]
+    send = item(ActionKind.SEND, {"conversation_id": "c1", "text": "hi", "client_id": "k1"})
+    pin = item(ActionKind.PIN, {"conversation_id": "c1", "message_id": "m1"})
+    delivered = item(ActionKind.MARK_DELIVERED, {"conversation_id": "c1", "message_id": "m1"})
+    socket_route = Route.PIPELINED if connected else Route.ALONE
+    assert transport.route(send) is socket_route
+    assert transport.route(pin) is Route.ALONE  # no socket event: always one REST call
+    assert transport.route(delivered) is (Route.PIPELINED if connected else Route.LATER)

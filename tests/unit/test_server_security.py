@@ -62,3 +62,28 @@ async def test_redis_rate_limiter_is_shared_between_instances() -> None:
         assert wait is not None and 0 < wait <= 60
     finally:
         await redis.aclose()
+
+
+async def test_hit_each_counts_in_order_on_both_limiters() -> None:
+    """A batch's hits in one call: each key counted in the order given (a key may repeat), the
+    hits past the limit refused, on the memory limiter and, pipelined, on Redis."""
+    memory = MemoryRateLimiter()
+    key = f"test:{uuid.uuid4().hex}"
+    keys = [key, "other", key, key]
+    waits = await memory.hit_each(keys, 2, 60)
+    assert [wait is None for wait in waits] == [True, True, True, False]
+    reason = postgres_available()
+    if reason:
+        pytest.skip(reason)
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        limiter = RedisRateLimiter(redis, f"test{uuid.uuid4().hex}")
+        waits = await limiter.hit_each(keys, 2, 60)
+        assert [wait is None for wait in waits] == [True, True, True, False]
+        assert (await limiter.hit_each([], 2, 60)) == []
+        refused = waits[3]
+        assert refused is not None and 0 < refused <= 60
+    finally:
+        await redis.aclose()

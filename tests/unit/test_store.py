@@ -143,3 +143,32 @@ def test_a_new_message_ends_its_senders_typing(store: Store) -> None:
     store.on_typing(TypingEvent(conversation_id="c1", user_id=BOB, display_name="Bob"))
     store.on_changed(Changes(frozenset({"c1"}), senders=frozenset({("c1", BOB)})))
     assert store.typing_users("c1") == []
+
+
+def test_open_at_loads_a_window_around_an_old_message(store: Store) -> None:
+    store.open_chat("c1")
+    heard: list[Topic] = []
+    store.subscribe(heard.append)
+    window = store.open_at("c1", "mc1-100")
+    assert window is store.window and heard == [Topic.OPEN_CHAT]
+    assert window is not None and window.has_older and not window.at_latest
+    assert seqs(store) == list(range(53, 103))
+    assert store.load_newer() and seqs(store) == list(range(53, 153))
+    assert store.load_older() and seqs(store) == list(range(3, 123))
+
+
+def test_open_at_near_either_end_of_the_history(store: Store) -> None:
+    window = store.open_at("c1", "mc1-3")
+    assert window is not None and not window.has_older and not window.at_latest
+    assert seqs(store) == list(range(1, 51))
+    window = store.open_at("c1", "mc1-499")
+    assert window is not None and window.has_older and window.at_latest
+    assert seqs(store) == list(range(452, 501))
+
+
+def test_open_at_an_unknown_message_keeps_the_window(store: Store) -> None:
+    store.open_chat("c1")
+    before = seqs(store)
+    assert store.open_at("c1", "m-missing") is None
+    assert store.open_at("c2", "mc1-100") is None
+    assert seqs(store) == before

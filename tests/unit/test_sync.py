@@ -10,8 +10,9 @@ import pytest
 
 from client.errors import SyncExpiredError
 from client.offline.cache import Cache
-from client.offline.outbox import Outbox, OutboxWorker
+from client.offline.outbox import Outbox
 from client.offline.outbox_items import ActionKind
+from client.offline.outbox_worker import OutboxWorker
 from client.offline.records import MessageStatus
 from client.offline.sync import Changes, Synchronizer
 from protocol.events import ServerEvent

@@ -1,0 +1,218 @@
+"""Glue for the chat list's server-backed flows: new chat, new group, refresh, report, group
+info, and the per-conversation settings panel. Views call these; the work is done by
+``client.actions`` (``Actions`` offline through the outbox, ``ServerActions`` on the server) and
+failures are told in a snack bar."""
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import flet as ft
+
+from client.actions import Actions, ServerActions
+from client.errors import OpenChatError
+from client.offline.records import CachedMessage, MemberRow
+from client.views.conversation_settings import ConversationSettingsPanel, SettingsHandlers
+from client.views.group_info import GroupHandlers, GroupInfoPanel
+from client.views.message_actions import confirm_dialog
+from client.views.new_chat import new_chat_dialog
+from client.views.new_group import NewGroupDialog
+from client.views.report_dialog import report_dialog
+from client.views.server_errors import explain
+from client.views.widgets import close_dialog, notify
+from protocol.models import User
+
+
+class ConversationFlows:
+    """Opens the dialogs and runs what they ask for."""
+
+    def __init__(
+        self,
+        page: ft.Page,
+        actions: Actions,
+        server: ServerActions,
+        open_chat: Callable[[str], None],
+        title_of: Callable[[str], str],
+        on_left: Callable[[str], None],
+    ) -> None:
+        """``open_chat(id)`` shows a conversation; ``title_of(id)`` names one; ``on_left(id)``
+        runs after the user left a group (close it if it is open)."""
+        self.page = page
+        self.actions = actions
+        self.server = server
+        self._open_chat = open_chat
+        self._title_of = title_of
+        self._on_left = on_left
+
+    def notify(self, text: str) -> None:
+        """Show ``text`` in a snack bar."""
+        notify(self.page, text)
+
+    def _close(self) -> None:
+        close_dialog(self.page)
+
+    def _run(self, doing: str, work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work`` in the background; a refusal or an error becomes a snack bar."""
+
+        async def run() -> None:
+            try:
+                await work()
+            except OpenChatError as error:
+                self.notify(explain(error, doing))
+            except ValueError as error:
+                self.notify(f"{doing} failed: {str(error).splitlines()[0]}")
+
+        self.page.run_task(run)
+
+    # -- new chat / new group --------------------------------------------------------------------
+
+    def new_chat(self) -> None:
+        """Find a person and open the chat with them (or start a group)."""
+
+        def pick(user: User) -> None:
+            async def open_direct() -> None:
+                conversation_id = await self.server.open_direct(user)
+                self._close()
+                self._open_chat(conversation_id)
+
+            self._run("Starting a chat", open_direct)
+
+        def new_group() -> None:
+            self._close()
+            self.new_group()
+
+        self.page.show_dialog(
+            new_chat_dialog(self.server.find_people, pick, new_group, self._close)
+        )
+
+    def new_group(self) -> None:
+        """Name a group, pick its members, create it and open it."""
+
+        def create(title: str, members: list[User]) -> None:
+            async def create_group() -> None:
+                conversation_id = await self.server.create_group(title, [m.id for m in members])
+                self._close()
+                self._open_chat(conversation_id)
+                self.notify(f"Group “{title}” created")
+
+            self._run("Creating a group", create_group)
+
+        self.page.show_dialog(NewGroupDialog(self.server.find_people, create, self._close).dialog)
+
+    def refresh(self) -> None:
+        """Pull what changed on the server into the chat list."""
+
+        async def refresh() -> None:
+            await self.server.refresh()
+            self.notify("Chats are up to date")
+
+        self._run("Refreshing", refresh)
+
+    # -- one conversation ------------------------------------------------------------------------
+
+    def settings(self, conversation_id: str) -> None:
+        """Open the conversation's settings panel (mute, pin, archive)."""
+        row = self.actions.cache.conversation(conversation_id)
+        if row is None:
+            return
+        panel: ConversationSettingsPanel
+
+        def apply(change: Callable[[], None]) -> None:
+            try:
+                change()
+            except ValueError as error:
+                self.notify(str(error).splitlines()[0])
+            current = self.actions.cache.conversation(conversation_id)
+            if current is not None:
+                panel.show(current)
+
+        def mute(duration: timedelta | None) -> None:
+            apply(lambda: self.actions.mute(conversation_id, duration))
+
+        handlers = SettingsHandlers(
+            mute=mute,
+            unmute=lambda: apply(lambda: self.actions.unmute(conversation_id)),
+            pin=lambda on: apply(lambda: self.actions.pin_conversation(conversation_id, on)),
+            archive=lambda on: apply(
+                lambda: self.actions.archive_conversation(conversation_id, on)
+            ),
+            close=self._close,
+        )
+        panel = ConversationSettingsPanel(self._title_of(conversation_id), row, handlers)
+        self.page.show_dialog(panel.dialog)
+
+    def group_info(self, conversation_id: str) -> None:
+        """Show a group's members (cached at once, then as the server has them) and, for
+        owners and admins, its administration."""
+        row = self.actions.cache.conversation(conversation_id)
+        if row is None:
+            return
+        server = self.server
+        panel: GroupInfoPanel
+
+        def update(work: Callable[[], Awaitable[list[MemberRow]]], doing: str) -> None:
+            async def run() -> None:
+                panel.show(await work())
+
+            self._run(doing, run)
+
+        def rename(title: str) -> None:
+            async def run() -> None:
+                await server.rename_group(conversation_id, title)
+                panel.retitle(title)
+                self.notify(f"Renamed to “{title}”")
+
+            self._run("Renaming the group", run)
+
+        def add(user: User) -> None:
+            update(lambda: server.add_members(conversation_id, [user.id]), "Adding a member")
+
+        def remove(member: MemberRow) -> None:
+            update(lambda: server.remove_member(conversation_id, member.user_id), "Removing")
+
+        def set_role(member: MemberRow, role: str) -> None:
+            update(
+                lambda: server.set_role(conversation_id, member.user_id, role),
+                "Changing the role",
+            )
+
+        def leave() -> None:
+            self._close()
+            self.page.show_dialog(
+                confirm_dialog(
+                    "Leave group?",
+                    "You will no longer get its messages.",
+                    "Leave",
+                    lambda: self._run("Leaving the group", left),
+                    self._close,
+                )
+            )
+
+        async def left() -> None:
+            await server.leave_group(conversation_id)
+            self._on_left(conversation_id)
+            self.notify("You left the group")
+
+        handlers = GroupHandlers(rename, add, remove, set_role, leave, self._close)
+        panel = GroupInfoPanel(
+            self._title_of(conversation_id),
+            self.actions.cache.members(conversation_id),
+            self.actions.cache.me,
+            row.my_role,
+            handlers,
+            server.find_people,
+        )
+        self.page.show_dialog(panel.dialog)
+        update(lambda: server.load_members(conversation_id), "Loading the members")
+
+    def report(self, message: CachedMessage) -> None:
+        """Ask why, then report ``message`` to the moderators."""
+
+        def send(reason: str, note: str) -> None:
+            async def report() -> None:
+                await self.server.report(message, reason, note)
+                self._close()
+                self.notify("Thanks. The moderators will review this message.")
+
+            self._run("Reporting", report)
+
+        self.page.show_dialog(report_dialog(send, self._close))

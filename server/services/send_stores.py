@@ -1,0 +1,270 @@
+"""The two ``BatchStore``s of the send queue: SQLAlchemy Core on a pooled PostgreSQL connection,
+and plain sqlite3 on the SQLite writer's own connection (fixed SQL with JSON-array parameters,
+so each statement is prepared once and nothing is compiled per batch)."""
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    insert,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
+
+from protocol.models import ConversationType
+from server.db import models
+from server.services.send_batch import BatchStore, ConversationRow
+from server.services.unit_of_work import EVENT_LOG_LOCK
+
+Conv = models.Conversation
+Member = models.ConversationMember
+Msg = models.Message
+Block = models.UserBlock
+CONVERSATIONS = cast(Table, Conv.__table__)
+MESSAGES = cast(Table, Msg.__table__)
+EVENTS = cast(Table, models.Event.__table__)
+DIRECT = ConversationType.DIRECT.value
+
+
+def batch_store(connection: Connection | sqlite3.Connection) -> BatchStore:
+    """The store for a batch's connection (see ``Database.batch``)."""
+    if isinstance(connection, sqlite3.Connection):
+        return SqliteStore(connection)
+    return CoreStore(connection)
+
+
+def _core_statements() -> dict[str, Any]:
+    senders: BindParameter[str] = bindparam("p_senders", expanding=True)
+    users: BindParameter[str] = bindparam("p_users", expanding=True)
+    members = and_(
+        Member.conversation_id == Conv.id,
+        or_(Conv.room_type == DIRECT, Member.user_id.in_(senders)),
+    )
+    return {
+        # Locked in one order (by id) before the event-log lock, as forwards do.
+        "conversations": select(
+            Conv.id,
+            Conv.room_type,
+            Conv.last_seq,
+            Conv.is_locked,
+            Member.user_id,
+            Member.role,
+            Member.muted_until,
+        )
+        .select_from(Conv)
+        .outerjoin(Member, members)
+        .where(Conv.id.in_(bindparam("p_conversations", expanding=True)))
+        .order_by(Conv.id)
+        .with_for_update(of=Conv),
+        "earlier": select(Msg.id, Msg.conversation_id, Msg.sender_id, Msg.client_id).where(
+            tuple_(Msg.sender_id, Msg.client_id).in_(bindparam("p_keys", expanding=True))
+        ),
+        "blocks": select(Block.blocker_id, Block.blocked_id).where(
+            Block.blocker_id.in_(users), Block.blocked_id.in_(users)
+        ),
+        "replies": select(Msg.id, Msg.conversation_id).where(
+            Msg.id.in_(bindparam("p_replies", expanding=True))
+        ),
+        "set_seq": update(CONVERSATIONS)
+        .where(CONVERSATIONS.c.id == bindparam("p_id"))
+        .values(
+            last_seq=bindparam("p_seq"),
+            last_message_id=bindparam("p_message"),
+            updated_at=bindparam("p_now"),
+        ),
+        "insert_messages": insert(MESSAGES),
+        "lock_event_log": text(f"SELECT pg_advisory_xact_lock({EVENT_LOG_LOCK})"),
+        "insert_events": insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True),
+    }
+
+
+_CORE = _core_statements()
+"""Built once: the compiled forms are cached by SQLAlchemy."""
+
+
+class CoreStore:
+    """PostgreSQL (through ``AsyncConnection.run_sync``): the checks lock the conversation rows
+    (``FOR UPDATE``, so the seqs read stay current), and the event-log lock is taken before the
+    events are inserted so their ids become visible in increasing order."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def _rows(self, name: str, parameters: dict[str, Any]) -> list[Any]:
+        return [tuple(row) for row in self._connection.execute(_CORE[name], parameters)]
+
+    def conversations(
+        self, conversation_ids: list[str], sender_ids: list[str]
+    ) -> Iterable[ConversationRow]:
+        """See ``BatchStore``."""
+        parameters = {"p_conversations": conversation_ids, "p_senders": sender_ids}
+        return [ConversationRow(*row) for row in self._rows("conversations", parameters)]
+
+    def earlier(self, keys: list[tuple[str, str]]) -> Iterable[tuple[str, str, str, str]]:
+        """See ``BatchStore``."""
+        return self._rows("earlier", {"p_keys": keys})
+
+    def blocks(self, user_ids: list[str]) -> Iterable[tuple[str, str]]:
+        """See ``BatchStore``."""
+        return self._rows("blocks", {"p_users": user_ids})
+
+    def reply_targets(self, message_ids: list[str]) -> Iterable[tuple[str, str]]:
+        """See ``BatchStore``."""
+        return self._rows("replies", {"p_replies": message_ids})
+
+    def save(
+        self,
+        conversations: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        events: list[dict[str, Any]],
+    ) -> list[int]:
+        """See ``BatchStore``."""
+        self._connection.execute(
+            _CORE["set_seq"],
+            [
+                {
+                    "p_id": row["id"],
+                    "p_seq": row["last_seq"],
+                    "p_message": row["last_message_id"],
+                    "p_now": row["updated_at"],
+                }
+                for row in conversations
+            ],
+        )
+        self._connection.execute(_CORE["insert_messages"], messages)
+        self._connection.execute(_CORE["lock_event_log"])
+        return [int(i) for i in self._connection.execute(_CORE["insert_events"], events).scalars()]
+
+
+_SQLITE_CONVERSATIONS = f"""
+SELECT c.id, c.room_type, c.last_seq, c.is_locked, m.user_id, m.role, m.muted_until
+FROM conversations AS c
+LEFT JOIN conversation_members AS m ON m.conversation_id = c.id
+  AND (c.room_type = '{DIRECT}' OR m.user_id IN (SELECT value FROM json_each(:senders)))
+WHERE c.id IN (SELECT value FROM json_each(:conversations))
+"""
+_SQLITE_EARLIER = """
+SELECT m.id, m.conversation_id, m.sender_id, m.client_id
+FROM json_each(?) AS k CROSS JOIN messages AS m
+WHERE m.sender_id = json_extract(k.value, '$[0]') AND m.client_id = json_extract(k.value, '$[1]')
+"""
+_SQLITE_BLOCKS = """
+SELECT blocker_id, blocked_id FROM user_blocks
+WHERE blocker_id IN (SELECT value FROM json_each(:users))
+  AND blocked_id IN (SELECT value FROM json_each(:users))
+"""
+_SQLITE_REPLIES = (
+    "SELECT id, conversation_id FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+)
+_SQLITE_SET_SEQ = """
+UPDATE conversations SET last_seq = :last_seq, last_message_id = :last_message_id,
+  updated_at = :updated_at WHERE id = :id
+"""
+_SQLITE_INSERT_MESSAGE = """
+INSERT INTO messages (id, conversation_id, sender_id, seq, client_id, message_type, text,
+  reply_to_id, mentions, created_at)
+VALUES (:id, :conversation_id, :sender_id, :seq, :client_id, :message_type, :text,
+  :reply_to_id, :mentions, :created_at)
+"""
+_SQLITE_LAST_EVENT = "SELECT coalesce(max(id), 0) FROM events"
+_SQLITE_INSERT_EVENT = """
+INSERT INTO events (id, type, conversation_id, user_id, data, created_at)
+VALUES (:id, :type, :conversation_id, :user_id, :data, :created_at)
+"""
+
+
+def _utc(stored: str | None) -> datetime | None:
+    """A time as the schema's SQLite columns hold it, read back (aware, UTC)."""
+    return None if stored is None else datetime.fromisoformat(stored).replace(tzinfo=UTC)
+
+
+def sqlite_time(moment: datetime) -> str:
+    """A UTC time as the schema's SQLite columns hold it (SQLAlchemy's storage format: naive
+    UTC, microseconds always written)."""
+    return moment.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+class SqliteStore:
+    """SQLite on the writer's own sqlite3 connection. The batch's transaction holds the
+    database's write lock from its first statement, so the seqs the checks read are current
+    and the event ids are simply the next ones after the log's highest."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def conversations(
+        self, conversation_ids: list[str], sender_ids: list[str]
+    ) -> Iterable[ConversationRow]:
+        """See ``BatchStore`` (the whole database is locked by the batch's transaction)."""
+        parameters = {
+            "conversations": json.dumps(conversation_ids),
+            "senders": json.dumps(sender_ids),
+        }
+        return [
+            ConversationRow(cid, kind, seq, bool(locked), user_id, role, _utc(muted_until))
+            for cid, kind, seq, locked, user_id, role, muted_until in self._connection.execute(
+                _SQLITE_CONVERSATIONS, parameters
+            )
+        ]
+
+    def earlier(self, keys: list[tuple[str, str]]) -> Iterable[tuple[str, str, str, str]]:
+        """See ``BatchStore``."""
+        return self._connection.execute(_SQLITE_EARLIER, (json.dumps(keys),)).fetchall()
+
+    def blocks(self, user_ids: list[str]) -> Iterable[tuple[str, str]]:
+        """See ``BatchStore``."""
+        return self._connection.execute(_SQLITE_BLOCKS, {"users": json.dumps(user_ids)}).fetchall()
+
+    def reply_targets(self, message_ids: list[str]) -> Iterable[tuple[str, str]]:
+        """See ``BatchStore``."""
+        return self._connection.execute(_SQLITE_REPLIES, (json.dumps(message_ids),)).fetchall()
+
+    def save(
+        self,
+        conversations: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        events: list[dict[str, Any]],
+    ) -> list[int]:
+        """See ``BatchStore``."""
+        execute_many = self._connection.executemany
+        execute_many(
+            _SQLITE_SET_SEQ,
+            [{**row, "updated_at": sqlite_time(row["updated_at"])} for row in conversations],
+        )
+        execute_many(
+            _SQLITE_INSERT_MESSAGE,
+            [
+                {
+                    **row,
+                    "mentions": json.dumps(row["mentions"]),
+                    "created_at": sqlite_time(row["created_at"]),
+                }
+                for row in messages
+            ],
+        )
+        first = int(self._connection.execute(_SQLITE_LAST_EVENT).fetchone()[0]) + 1
+        event_ids = list(range(first, first + len(events)))
+        execute_many(
+            _SQLITE_INSERT_EVENT,
+            [
+                {
+                    **event,
+                    "id": event_id,
+                    "data": json.dumps(event["data"]),
+                    "created_at": sqlite_time(event["created_at"]),
+                }
+                for event, event_id in zip(events, event_ids, strict=True)
+            ],
+        )
+        return event_ids

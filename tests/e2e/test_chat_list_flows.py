@@ -1,0 +1,202 @@
+"""The chat list's flows against the real server and app: new chat and new group, the
+conversation settings panel (mute label, archive section), reporting, @mention autocomplete."""
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.conftest import start_server
+from tests.support.api import Account, register
+from tests.support.live_server import LiveServer
+
+from .conftest import OpenPage, StartApp
+from .harness import DESKTOP, PHONE, TYPING_DELAY_MS, fill, focus, screenshot
+from .test_two_users import bubble, sign_in
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A real server on SQLite for one test."""
+    yield from start_server(tmp_path / "server", "sqlite")
+
+
+@pytest.fixture
+def app_url(server: LiveServer, start_app: StartApp, tmp_path: Path) -> str:
+    """The real app, pointed at ``server``."""
+    env = {"OPENCHAT_SERVER_URL": server.url, "OPENCHAT_DATA_DIR": str(tmp_path / "clients")}
+    return start_app("client.app:main", env=env).url
+
+
+def tile(page: Page, title: str) -> Locator:
+    """The chat-list tile whose name starts with ``title``."""
+    return page.get_by_role("button", name=re.compile(f"^{re.escape(title)}"))
+
+
+def snack_bar(page: Page, text: str) -> Locator:
+    """The snack bar saying ``text`` (not its screen-reader announcement)."""
+    return page.locator("flt-semantics").get_by_text(text, exact=True)
+
+
+def test_new_chat_and_new_group(server: LiveServer, app_url: str, open_page: OpenPage) -> None:
+    """Find Bob and open a chat with him; then create a group with Carol."""
+    alice = register(server.url, "alice_new", "Alice Archer")
+    register(server.url, "bob_new", "Bob Baker")
+    carol = register(server.url, "carol_new", "Carol Chen")
+    page = open_page(app_url, DESKTOP)
+    sign_in(page, alice)
+    expect(page.get_by_text("No chats yet. Start one with the new chat button.")).to_be_visible()
+
+    page.get_by_role("button", name="New chat").click()
+    fill(page, "Find people by name or username", "bob")
+    bob = page.get_by_role("button", name=re.compile("^Bob Baker @bob_new"))
+    expect(bob).to_be_visible()
+    screenshot(page, "flows-new-chat-dialog")
+    bob.click()
+    expect(page.get_by_role("button", name="Chat settings")).to_be_visible()
+    expect(tile(page, "Bob Baker")).to_be_visible()
+
+    page.get_by_role("button", name="New chat").click()
+    fill(page, "Find people by name or username", "nobody_here")
+    expect(page.get_by_text("No results")).to_be_visible()
+    page.get_by_role("button", name="New group").click()
+    fill(page, "Group name", "Book club")
+    fill(page, "Find people by name or username", "carol")
+    page.get_by_role("button", name=re.compile("^Carol Chen @carol_new")).click()
+    expect(page.get_by_role("button", name="Remove Carol Chen (@carol_new)")).to_be_visible()
+    screenshot(page, "flows-new-group-dialog")
+    page.get_by_role("button", name="Create group").click()
+    expect(snack_bar(page, "Group “Book club” created")).to_be_visible()
+    expect(tile(page, "Book club")).to_be_visible()
+    expect(page.get_by_text("2 members")).to_be_visible()
+    page.get_by_role("button", name="Group info").click()
+    expect(page.get_by_role("group", name="Carol Chen @carol_new · Member")).to_be_visible()
+    screenshot(page, "flows-group-info")
+
+    groups = carol.get("/conversations").json()["items"]
+    assert [(g["title"], g["my_role"]) for g in groups] == [("Book club", "member")]
+
+
+def _direct_with_message(server: LiveServer) -> tuple[Account, str]:
+    alice = register(server.url, "alice_set", "Alice Archer")
+    bob = register(server.url, "bob_set", "Bob Baker")
+    conversation = alice.direct_with(bob)
+    assert bob.send(conversation, "Cheap watches here").status_code == 201
+    return alice, conversation
+
+
+def test_mute_archive_and_report_on_a_phone(
+    server: LiveServer, app_url: str, open_page: OpenPage
+) -> None:
+    """The settings panel mutes for 8 h (the tile says so) and archives the chat into the
+    "Archived (1)" section; Bob's message is reported with a reason."""
+    alice, _ = _direct_with_message(server)
+    page = open_page(app_url, PHONE, color_scheme="dark")
+    sign_in(page, alice)
+    tile(page, "Bob Baker").click()
+    expect(bubble(page, "Cheap watches here")).to_be_visible()
+
+    page.get_by_role("button", name="Message actions: Cheap watches here").click()
+    page.get_by_text("Report", exact=True).click()
+    page.get_by_role("radio", name="Spam").click()
+    screenshot(page, "flows-report-dialog-phone-dark")
+    page.get_by_role("button", name="Send report").click()
+    expect(snack_bar(page, "Thanks. The moderators will review this message.")).to_be_visible()
+
+    page.get_by_role("button", name="Chat settings").click()
+    page.get_by_role("radio", name="Mute for 8 hours").click()
+    expect(page.get_by_text("Muted for 8 h")).to_be_visible()
+    screenshot(page, "flows-settings-phone-dark")
+    page.get_by_role("switch", name="Archive").click()
+    page.get_by_role("button", name="Close").click()
+    expect(page.get_by_role("switch", name="Archive")).to_have_count(0)
+    page.get_by_role("button", name="Back to chats").click()
+
+    archived = page.get_by_role("button", name="Archived (1)")
+    expect(archived).to_be_visible()
+    expect(tile(page, "Bob Baker")).to_have_count(0)
+    screenshot(page, "flows-archived-entry-phone-dark")
+    archived.click()
+    expect(tile(page, "Bob Baker Muted for 8 h")).to_be_visible()
+    screenshot(page, "flows-archive-phone-dark")
+    page.get_by_role("button", name="Close the archive").click()
+    expect(page.get_by_role("button", name="Archived (1)")).to_be_visible()
+
+
+def test_mention_autocomplete(server: LiveServer, app_url: str, open_page: OpenPage) -> None:
+    """``@`` lists the group's members; arrows and Enter insert one; Esc closes the list."""
+    alice = register(server.url, "alice_men", "Alice Archer")
+    bob = register(server.url, "bob_men", "Bob Baker")
+    carol = register(server.url, "carol_men", "Carol Chen")
+    response = alice.post(
+        "/conversations",
+        json={
+            "type": "private_group",
+            "title": "Plans",
+            "member_ids": [bob.user_id, carol.user_id],
+        },
+    )
+    assert response.status_code == 201, response.text
+    page = open_page(app_url, DESKTOP, color_scheme="dark")
+    sign_in(page, alice)
+    tile(page, "Plans").click()
+
+    focus(page.get_by_label("Message", exact=True))
+    page.keyboard.type("hi @", delay=TYPING_DELAY_MS)
+    expect(page.get_by_role("button", name=re.compile("^Bob Baker @bob_men"))).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("^Carol Chen @carol_men"))).to_be_visible()
+    screenshot(page, "flows-mentions-desktop-dark")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("button", name=re.compile("^Bob Baker @bob_men"))).to_have_count(0)
+
+    page.keyboard.type("c", delay=TYPING_DELAY_MS)
+    expect(page.get_by_role("button", name=re.compile("^Carol Chen @carol_men"))).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("^Bob Baker @bob_men"))).to_have_count(0)
+    page.keyboard.press("Enter")
+    expect(tile(page, "Plans")).to_contain_text("Draft: hi @carol_men")
+    expect(page.get_by_role("button", name=re.compile("^Carol Chen @carol_men"))).to_have_count(0)
+
+
+def test_group_admin_panel(server: LiveServer, app_url: str, open_page: OpenPage) -> None:
+    """The owner renames the group, adds Bob, makes him an admin, removes Carol and leaves."""
+    alice = register(server.url, "alice_adm", "Alice Archer")
+    bob = register(server.url, "bob_adm", "Bob Baker")
+    carol = register(server.url, "carol_adm", "Carol Chen")
+    group = {"type": "private_group", "title": "Team", "member_ids": [carol.user_id]}
+    response = alice.post("/conversations", json=group)
+    assert response.status_code == 201, response.text
+    group_id = response.json()["id"]
+    page = open_page(app_url, DESKTOP)
+    sign_in(page, alice)
+    tile(page, "Team").click()
+    page.get_by_role("button", name="Group info").click()
+    expect(page.get_by_role("group", name="Carol Chen @carol_adm · Member")).to_be_visible()
+
+    fill(page, "Group name", "Dream team")
+    page.get_by_role("button", name="Rename").click()
+    expect(page.get_by_role("alertdialog").get_by_text("Dream team", exact=True)).to_be_visible()
+    fill(page, "Add people by name or username", "bob_adm")
+    page.get_by_role("button", name=re.compile("^Bob Baker @bob_adm")).click()
+    expect(
+        page.get_by_role("group", name=re.compile("Bob Baker @bob_adm · Member"))
+    ).to_be_visible()
+    page.get_by_role("button", name="Make Bob Baker an admin").click()
+    expect(page.get_by_role("group", name=re.compile("Bob Baker @bob_adm · Admin"))).to_be_visible()
+    page.get_by_role("button", name="Remove Carol Chen from the group").click()
+    expect(page.get_by_text("2 members")).to_be_visible()
+    screenshot(page, "flows-group-admin")
+    assert bob.get(f"/conversations/{group_id}").json()["title"] == "Dream team"
+
+    members = bob.get(f"/conversations/{group_id}/members").json()["items"]
+    assert {m["user"]["username"]: m["role"] for m in members} == {
+        "alice_adm": "owner",
+        "bob_adm": "admin",
+    }
+    page.get_by_role("button", name="Leave group").click()
+    page.get_by_role("button", name="Leave", exact=True).click()
+    expect(snack_bar(page, "You left the group")).to_be_visible()
+    expect(tile(page, "Dream team")).to_have_count(0)
+    members = bob.get(f"/conversations/{group_id}/members").json()["items"]
+    assert {m["user"]["username"]: m["role"] for m in members} == {"bob_adm": "owner"}

@@ -1,0 +1,51 @@
+"""ApiClient's group administration calls: method, path and body of each request, and the
+typed answers."""
+
+import json
+from datetime import UTC, datetime
+
+import httpx
+
+from client.services.api import ApiClient
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC).isoformat()
+USER = {"id": "u2", "username": "bob", "display_name": "Bob"}
+MEMBER = {"user": USER, "role": "admin", "joined_at": NOW}
+GROUP = {
+    "id": "g1",
+    "type": "private_group",
+    "title": "Reading circle",
+    "created_at": NOW,
+    "updated_at": NOW,
+}
+
+
+async def test_group_administration_requests() -> None:
+    seen: list[tuple[str, str, object]] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content else None
+        seen.append((request.method, request.url.path.removeprefix("/api/v1"), body))
+        if request.method == "PATCH" and request.url.path.endswith("/g1"):
+            return httpx.Response(200, json=GROUP)
+        if request.method == "POST" and request.url.path.endswith("/members"):
+            return httpx.Response(200, json=[MEMBER])
+        if request.url.path.endswith("/role"):
+            return httpx.Response(200, json=MEMBER)
+        return httpx.Response(204)
+
+    api = ApiClient("http://x/", transport=httpx.MockTransport(handle))
+    api.set_tokens("a", "r")
+    assert (await api.rename_group("g1", "Reading circle")).title == "Reading circle"
+    assert [m.user.id for m in await api.add_members("g1", ["u2"])] == ["u2"]
+    assert (await api.set_role("g1", "u2", "admin")).role == "admin"
+    await api.remove_member("g1", "u2")
+    await api.leave_group("g1")
+    await api.aclose()
+    assert seen == [
+        ("PATCH", "/conversations/g1", {"title": "Reading circle"}),
+        ("POST", "/conversations/g1/members", {"user_ids": ["u2"]}),
+        ("PATCH", "/conversations/g1/members/u2/role", {"role": "admin"}),
+        ("DELETE", "/conversations/g1/members/u2", None),
+        ("POST", "/conversations/g1/leave", None),
+    ]

@@ -1,0 +1,109 @@
+"""The chat's message list pages through a long history one page change at a time: scroll events
+that arrive while a page is being swapped in are not lost (a reader resting at the edge sends no
+more), and the number of bubbles stays bounded by the store's window."""
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import flet as ft
+import pytest
+
+from client.store import Store
+from client.views.home import Home
+from client.views.message_list import MessageList
+from tests.e2e.apps import LocalActions
+from tests.e2e.seed import BIG_CHAT, ME, seed_cache
+
+HISTORY = 1_000
+VIEWPORT = 700.0
+WINDOW = 200
+"""The store's window: the most bubbles the list may hold."""
+
+
+@pytest.fixture
+def message_list(tmp_path: Path) -> Iterator[MessageList]:
+    """The real chat screen's list over a cache holding a chat of ``HISTORY`` messages."""
+    cache = seed_cache(tmp_path, HISTORY)
+    store = Store(cache)
+    home = Home(store, LocalActions(store), ME.id, lambda: None)
+    home.open_chat(BIG_CHAT)
+    yield home.chat.messages
+    cache.close()
+
+
+def scrolled(messages: MessageList, pixels: float, extent: float) -> ft.OnScrollEvent:
+    """A scroll notification at ``pixels`` of ``extent`` (0 = the newest message at the bottom)."""
+    return ft.OnScrollEvent(
+        name="scroll",
+        control=messages.list,
+        event_type=ft.ScrollType.UPDATE,
+        pixels=pixels,
+        min_scroll_extent=0.0,
+        max_scroll_extent=extent,
+        viewport_dimension=VIEWPORT,
+    )
+
+
+def oldest_seq(messages: MessageList) -> int:
+    """The seq of the oldest message the list shows."""
+    seq = messages.shown[0].seq
+    assert seq is not None
+    return seq
+
+
+async def test_an_event_during_a_page_change_is_handled_after_it(
+    message_list: MessageList, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the first page change waits for its jump, a second event at the top edge is kept
+    and handled once the first is done: two pages, one after the other, never overlapping."""
+    jump_started, release = asyncio.Event(), asyncio.Event()
+    jumps: list[float] = []
+
+    async def slow_jump(**kwargs: Any) -> None:
+        jumps.append(kwargs["delta"])
+        jump_started.set()
+        await release.wait()
+
+    monkeypatch.setattr("client.views.message_list.page_of", lambda _control: object())
+    monkeypatch.setattr("client.views.message_list.refresh", lambda *_controls: None)
+    while message_list.message_control_count() < WINDOW:  # fill the window: no drops, no jumps
+        await message_list._on_scroll(scrolled(message_list, 2900, 3000))
+    monkeypatch.setattr(message_list.list, "scroll_to", slow_jump)
+    first_oldest = oldest_seq(message_list)
+
+    first = asyncio.create_task(message_list._on_scroll(scrolled(message_list, 2900, 3000)))
+    await asyncio.wait_for(jump_started.wait(), 5)
+    after_first = oldest_seq(message_list)
+    assert after_first < first_oldest
+    await message_list._on_scroll(scrolled(message_list, 2950, 3000))  # returns at once
+    assert oldest_seq(message_list) == after_first, "no second page while the first is swapped in"
+    release.set()
+    await asyncio.wait_for(first, 5)
+    assert oldest_seq(message_list) < after_first, "the kept event paged once more"
+    assert len(jumps) == 2 and all(delta < 0 for delta in jumps), "down by what was dropped"
+
+
+async def test_scrolling_through_the_whole_history_stays_bounded(
+    message_list: MessageList, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Edge after edge up to the first message and back down: the list never holds more than
+    the store's window, and it reaches both ends."""
+    monkeypatch.setattr("client.views.message_list.refresh", lambda *_controls: None)
+    window = message_list._source.window
+    assert window is not None
+    most = 0
+    for _ in range(HISTORY):
+        await message_list._on_scroll(scrolled(message_list, 9_950, 10_000))
+        most = max(most, message_list.message_control_count())
+        if oldest_seq(message_list) == 1:
+            break
+    assert oldest_seq(message_list) == 1
+    for _ in range(HISTORY):
+        await message_list._on_scroll(scrolled(message_list, 100, 10_000))
+        most = max(most, message_list.message_control_count())
+        if message_list.shown[-1].seq == HISTORY:
+            break
+    assert message_list.shown[-1].seq == HISTORY
+    assert most <= WINDOW

@@ -1,0 +1,34 @@
+"""A request that creates several things (a forward) counts each of them, all or none."""
+
+import uuid
+
+import pytest
+
+from server.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from tests.support.live_server import REDIS_URL, postgres_available
+
+
+async def _counts_each_hit_all_or_none(limiter: RateLimiter, key: str) -> None:
+    assert await limiter.hit(key, 5, 60, cost=3) is None
+    refused = await limiter.hit(key, 5, 60, cost=3)
+    assert refused is not None and 0 < refused <= 60, "3 more would make 6 of 5"
+    assert await limiter.hit(key, 5, 60, cost=2) is None, "the refused hits were not counted"
+    assert await limiter.hit(key, 5, 60) is not None
+    assert await limiter.hit(f"{key}:empty", 5, 60, cost=6) is not None, "more than the limit"
+
+
+async def test_memory_limiter_counts_each_hit_all_or_none() -> None:
+    await _counts_each_hit_all_or_none(MemoryRateLimiter(), "user")
+
+
+async def test_redis_limiter_counts_each_hit_all_or_none() -> None:
+    reason = postgres_available()
+    if reason:
+        pytest.skip(reason)
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        await _counts_each_hit_all_or_none(RedisRateLimiter(redis), f"test:{uuid.uuid4().hex}")
+    finally:
+        await redis.aclose()
