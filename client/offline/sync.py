@@ -11,13 +11,13 @@ listener. New messages from others are acknowledged with one delivered receipt p
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
 import pydantic
 
-from client.errors import SyncExpiredError
+from client.errors import ForbiddenError, NotFoundError, SyncExpiredError, TransientError
 from client.offline.cache import Cache
 from client.offline.outbox import Outbox
 from client.offline.outbox_items import ActionKind
@@ -25,7 +25,7 @@ from client.offline.outbox_worker import OutboxWorker
 from client.offline.transport import SyncFetcher
 from protocol import limits
 from protocol.events import ServerEvent
-from protocol.models import ConversationSettings, Message, SyncPage
+from protocol.models import Conversation, ConversationSettings, Message, SyncPage
 from protocol.socket import (
     ConversationEvent,
     MessageDeletedEvent,
@@ -159,22 +159,26 @@ class Synchronizer:
         if not isinstance(event_id, int):
             log.warning("server event %s without an eventId ignored", name)
             return
+        unknown = await self._fetch_unknown([_conversation_id(payload)])
         batch = _Batch()
         with self.cache.transaction():
             self._apply(event_id, name, dict(payload), batch)
+            self._store_unknown(unknown, batch)
             self._queue_receipts(batch)
-        await self._finish(batch)
+        self._notify(batch, reset=False)
 
     # --- catch-up -----------------------------------------------------------------------------
 
-    def _apply_page(self, page: SyncPage) -> _Batch:
+    async def _apply_page(self, page: SyncPage) -> _Batch:
         """Apply one ``/sync`` page in one transaction and move the cursor to ``page.next``."""
+        unknown = await self._fetch_unknown(_conversation_id(e.data) for e in page.events)
         batch = _Batch()
         with self.cache.transaction():
             for event in page.events:
                 self._apply(event.id, event.type, dict(event.data), batch)
             if page.next > self.cache.last_event_id:
                 self.cache.set_last_event_id(page.next)
+            self._store_unknown(unknown, batch)
             self._queue_receipts(batch)
         return batch
 
@@ -198,9 +202,9 @@ class Synchronizer:
                 resynced = True
                 continue
             pages += 1
-            batch = self._apply_page(page)
+            batch = await self._apply_page(page)
             applied += batch.applied
-            await self._finish(batch)
+            self._notify(batch, reset=False)
             if not page.has_more:
                 return CatchUpReport(applied, pages, resynced)
 
@@ -322,20 +326,41 @@ class Synchronizer:
                 conversation_id,
             )
 
-    async def _finish(self, batch: _Batch) -> None:
-        """Fetch conversations the events revealed but the cache lacks, then notify."""
-        missing = [
-            cid
-            for cid in sorted(batch.touched - batch.left)
-            if not self.cache.has_conversation(cid)
-        ]
-        for conversation_id in missing:
-            conversation = await self.fetcher.conversation(conversation_id)
-            self.cache.upsert_conversation(conversation)
-        self._notify(batch, reset=False)
+    async def _fetch_unknown(self, conversation_ids: Iterable[str | None]) -> list[Conversation]:
+        """Fetch the conversations among ``conversation_ids`` that the cache lacks, before the
+        events naming them are applied, so a conversation's messages and its chat-list row
+        appear together. One the caller may no longer see is skipped (its events say so); one
+        that cannot be fetched now is fetched by the next event that names it."""
+        fetched: list[Conversation] = []
+        for conversation_id in sorted({cid for cid in conversation_ids if cid}):
+            if self.cache.has_conversation(conversation_id):
+                continue
+            try:
+                fetched.append(await self.fetcher.conversation(conversation_id))
+            except (ForbiddenError, NotFoundError):
+                continue
+            except TransientError as error:
+                log.info("conversation %s not fetched yet: %s", conversation_id, error)
+        return fetched
+
+    def _store_unknown(self, conversations: list[Conversation], batch: _Batch) -> None:
+        """Store the fetched conversations after the batch's events (their snapshot, unread
+        count included, is newer than the events), except those the batch left."""
+        for conversation in conversations:
+            if conversation.id not in batch.left and not self.cache.has_conversation(
+                conversation.id
+            ):
+                self.cache.upsert_conversation(conversation)
+                batch.touched.add(conversation.id)
 
     def _notify(self, batch: _Batch, reset: bool) -> None:
         if self.listener is not None and (batch.touched or reset):
             self.listener.on_changed(
                 Changes(frozenset(batch.touched), reset, frozenset(batch.senders))
             )
+
+
+def _conversation_id(payload: Mapping[str, Any]) -> str | None:
+    """The conversation an event payload names, if any."""
+    value = payload.get("conversationId")
+    return value if isinstance(value, str) else None

@@ -64,7 +64,7 @@ def _unread_is(dev: Device, conversation_id: str, count: int) -> Callable[[], bo
     return lambda: _unread(dev, conversation_id) == count
 
 
-def _unread(dev: Device, conversation_id: str) -> int:
+def _unread(dev: Device, conversation_id: str) -> int | None:
+    """The chat-list badge of a conversation; None while its row is not cached."""
     row = dev.engine.cache.conversation(conversation_id)
-    assert row is not None
-    return row.unread_count
+    return None if row is None else row.unread_count

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from client.errors import SyncExpiredError
+from client.errors import NetworkError, SyncExpiredError
 from client.offline.cache import Cache
 from client.offline.outbox import Outbox
 from client.offline.outbox_items import ActionKind
@@ -266,6 +266,45 @@ async def test_unknown_conversation_is_fetched(rig: Rig) -> None:
     )
     assert rig.cache.has_conversation("new")
     assert [m.seq for m in rig.cache.messages_before("new")] == [1]
+
+
+async def test_messages_of_an_unknown_conversation_appear_with_its_row(rig: Rig) -> None:
+    seen_while_fetching: list[int] = []
+    fetch = rig.fetcher.conversation
+
+    async def watching_fetch(conversation_id: str) -> Conversation:
+        seen_while_fetching.append(len(rig.cache.messages_before(conversation_id)))
+        return await fetch(conversation_id)
+
+    rig.fetcher.conversation = watching_fetch  # type: ignore[method-assign]
+    rig.fetcher.add(ServerEvent.MESSAGE_NEW, new_event(message(1, conversation_id="new"), 1))
+    await rig.sync.handle_event(
+        ServerEvent.MESSAGE_NEW, new_event(message(1, conversation_id="live"), 2)
+    )
+    rig.cache.set_last_event_id(0)
+    await rig.sync.catch_up()
+    assert seen_while_fetching == [0, 0]
+    assert rig.cache.has_conversation("new") and rig.cache.has_conversation("live")
+    assert {"new", "live"} <= set().union(*(c.conversation_ids for c in rig.listener.changes))
+
+
+async def test_unreachable_conversation_does_not_hold_back_its_events(rig: Rig) -> None:
+    async def offline(conversation_id: str) -> Conversation:
+        raise NetworkError("down")
+
+    rig.fetcher.conversation = offline  # type: ignore[method-assign]
+    await rig.sync.handle_event(
+        ServerEvent.MESSAGE_NEW, new_event(message(1, conversation_id="new"), 1)
+    )
+    assert rig.cache.last_event_id == 1
+    assert [m.seq for m in rig.cache.messages_before("new")] == [1]
+    assert not rig.cache.has_conversation("new")
+
+    rig.fetcher.conversation = FakeFetcher().conversation  # type: ignore[method-assign]
+    await rig.sync.handle_event(
+        ServerEvent.MESSAGE_NEW, new_event(message(2, conversation_id="new"), 2)
+    )
+    assert rig.cache.has_conversation("new")
 
 
 async def test_leaving_a_conversation_forgets_it(rig: Rig) -> None:
