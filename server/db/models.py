@@ -120,7 +120,6 @@ class ConversationMember(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(32), default="member")
     muted_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    banned_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_read_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     last_delivered_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))

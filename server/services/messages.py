@@ -5,9 +5,8 @@ transaction); ``store_message`` stores one message inside another change (forwar
 """
 
 from dataclasses import asdict, dataclass, field
-from typing import cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from protocol import limits
 from protocol.errors import ErrorCode
@@ -19,6 +18,7 @@ from protocol.text import find_mentions
 from server.context import ServerContext
 from server.db import models
 from server.db.models import new_id
+from server.db.tables import CONVERSATIONS, MESSAGES
 from server.db.types import utcnow
 from server.errors import ApiError, not_found
 from server.services import access
@@ -28,11 +28,7 @@ from server.services.send_batch import SendRequest
 from server.services.serializers import message_record
 from server.services.unit_of_work import UnitOfWork, conversation_room
 
-Conv = models.Conversation
 Msg = models.Message
-CONVERSATIONS = cast(Table, Conv.__table__)
-MESSAGES = cast(Table, Msg.__table__)
-"""Core tables for the hot path (no ORM bookkeeping for the seq update and the insert)."""
 
 
 @dataclass(frozen=True)
@@ -143,14 +139,20 @@ async def edit_message(
     previous text in its edit history, and tell the conversation (``message_edited``).
 
     Refusals: NOT_FOUND, FORBIDDEN (not the sender), CONFLICT (deleted, or too many edits),
-    BLOCKED (direct chat with a blocked peer)."""
+    BLOCKED (direct chat with a blocked peer), MUTED and LOCKED (whoever may not post in the
+    group now may not change what it shows either)."""
     async with context.db.write() as uow:
         session = uow.session
-        row, conversation, _member = await access.require_message(session, caller_id, message_id)
+        row, conversation, member = await access.require_message(session, caller_id, message_id)
         if row.sender_id != caller_id:
             raise ApiError(ErrorCode.FORBIDDEN, "only the sender can edit a message")
         if row.deleted_at is not None:
             raise access.message_gone()
+        refusal = access.send_refusal(
+            member.role, member.muted_until, conversation.is_locked, utcnow()
+        )
+        if refusal is not None:
+            raise refusal
         await access.require_direct_unblocked(session, caller_id, conversation)
         if row.text != text:
             edits = await session.scalar(

@@ -6,12 +6,11 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
     Connection,
-    Table,
     and_,
     bindparam,
     insert,
@@ -24,6 +23,7 @@ from sqlalchemy import (
 
 from protocol.models import ConversationType
 from server.db import models
+from server.db.tables import CONVERSATIONS, EVENTS, MESSAGES
 from server.services.send_batch import BatchStore, ConversationRow
 from server.services.unit_of_work import EVENT_LOG_LOCK
 
@@ -31,9 +31,6 @@ Conv = models.Conversation
 Member = models.ConversationMember
 Msg = models.Message
 Block = models.UserBlock
-CONVERSATIONS = cast(Table, Conv.__table__)
-MESSAGES = cast(Table, Msg.__table__)
-EVENTS = cast(Table, models.Event.__table__)
 DIRECT = ConversationType.DIRECT.value
 
 

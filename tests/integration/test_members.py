@@ -324,8 +324,12 @@ async def test_muted_members_and_locked_groups_cannot_post(
     live_server: LiveServer, group: Group
 ) -> None:
     group_id, owner, admin, member = group
+    earlier = member.send(group_id, "said before the mute")
+    assert earlier.status_code == 201, earlier.text
+    edit = f"/messages/{earlier.json()['id']}"
     until = _soon(hours=1)
     admin.post(f"/conversations/{group_id}/members/{member.user_id}/mute", json={"until": until})
+    _refused(member.patch(edit, json={"text": "changed while muted"}), 403, "MUTED")
     muted = member.send(group_id, "let me speak")
     _refused(muted, 403, "MUTED")
     assert datetime.fromisoformat(muted.json()["until"]) == datetime.fromisoformat(until)
@@ -340,6 +344,8 @@ async def test_muted_members_and_locked_groups_cannot_post(
 
     assert owner.patch(f"/conversations/{group_id}/lock", json={"locked": True}).status_code == 200
     _refused(member.send(group_id, "locked out"), 403, "LOCKED")
+    _refused(member.patch(edit, json={"text": "changed while locked"}), 403, "LOCKED")
     assert admin.send(group_id, "admins still post").status_code == 201
     assert owner.patch(f"/conversations/{group_id}/lock", json={"locked": False}).status_code == 200
     assert member.send(group_id, "open again").status_code == 201
+    assert member.patch(edit, json={"text": "changed when allowed"}).status_code == 200
