@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from pydantic import TypeAdapter
 
+from client.group_rules import MUTED_FOREVER
 from client.offline.cache import Cache
 from client.offline.outbox import Outbox
 from client.offline.outbox_items import ActionKind, OutboxState, forward_copy_id
@@ -34,7 +35,14 @@ from client.offline.undo import (
 from client.store import Store, Topic
 from protocol import limits
 from protocol.events import ClientEvent
-from protocol.models import Conversation, ConversationType, ForwardOrigin, Member, User
+from protocol.models import (
+    Conversation,
+    ConversationType,
+    ForwardOrigin,
+    GroupBan,
+    Member,
+    User,
+)
 from protocol.reactions import is_allowed_reaction
 from protocol.rest import (
     AddMembersRequest,
@@ -430,6 +438,28 @@ class ConversationsApi(Protocol):
         """``PATCH /conversations/{id}/members/{user_id}/role``."""
         ...
 
+    async def mute_member(
+        self, conversation_id: str, user_id: str, until: datetime | None
+    ) -> Member:
+        """``POST`` (``until`` set) or ``DELETE /conversations/{id}/members/{user_id}/mute``."""
+        ...
+
+    async def ban_member(self, conversation_id: str, user_id: str, until: datetime | None) -> None:
+        """``POST /conversations/{id}/members/{user_id}/ban``."""
+        ...
+
+    async def unban_member(self, conversation_id: str, user_id: str) -> None:
+        """``DELETE /conversations/{id}/members/{user_id}/ban``."""
+        ...
+
+    async def bans(self, conversation_id: str) -> list[GroupBan]:
+        """``GET /conversations/{id}/bans``."""
+        ...
+
+    async def set_locked(self, conversation_id: str, locked: bool) -> Conversation:
+        """``PATCH /conversations/{id}/lock``."""
+        ...
+
 
 class ServerActions:
     """Actions that need the server's answer; what they learn is written to the cache."""
@@ -440,12 +470,18 @@ class ServerActions:
         store: Store,
         api: ConversationsApi,
         catch_up: Callable[[], Awaitable[object]],
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        """``catch_up`` pulls the changes the client missed (``Synchronizer.catch_up``)."""
+        """``catch_up`` pulls the changes the client missed (``Synchronizer.catch_up``);
+        ``clock`` is wall time (when mutes and bans end)."""
         self.cache = cache
         self.store = store
         self.api = api
         self._catch_up = catch_up
+        self._clock = clock
+
+    def _until(self, duration: timedelta | None) -> datetime | None:
+        return None if duration is None else datetime.fromtimestamp(self._clock(), UTC) + duration
 
     async def find_people(self, query: str) -> list[User]:
         """People whose username or display name contains ``query`` (never the user)."""
@@ -533,6 +569,52 @@ class ServerActions:
         )
         self.cache.set_member(conversation_id, user_id, member.role.value)
         return self.cache.members(conversation_id)
+
+    async def mute_member(
+        self, conversation_id: str, user_id: str, duration: timedelta | None
+    ) -> list[MemberRow]:
+        """Stop a member posting for ``duration`` (None: until unmuted); owners and admins, by
+        rank. Returns the members now."""
+        until = self._until(duration) or MUTED_FOREVER
+        member = await self.api.mute_member(conversation_id, user_id, until)
+        return self._member_changed(conversation_id, member)
+
+    async def unmute_member(self, conversation_id: str, user_id: str) -> list[MemberRow]:
+        """Let a muted member post again; returns the members now."""
+        member = await self.api.mute_member(conversation_id, user_id, None)
+        return self._member_changed(conversation_id, member)
+
+    def _member_changed(self, conversation_id: str, member: Member) -> list[MemberRow]:
+        self.cache.update_member(
+            conversation_id, member.user.id, member.role.value, member.muted_until
+        )
+        self.store.invalidate(Topic.CHAT_LIST)
+        return self.cache.members(conversation_id)
+
+    async def ban_member(
+        self, conversation_id: str, user_id: str, duration: timedelta | None
+    ) -> list[MemberRow]:
+        """Remove a member and keep them out for ``duration`` (None: until unbanned); returns
+        the members now."""
+        await self.api.ban_member(conversation_id, user_id, self._until(duration))
+        self.cache.remove_member(conversation_id, user_id)
+        self.store.invalidate(Topic.CHAT_LIST)
+        return self.cache.members(conversation_id)
+
+    async def bans(self, conversation_id: str) -> list[GroupBan]:
+        """The bans in force in a group (owners and admins)."""
+        return await self.api.bans(conversation_id)
+
+    async def unban_member(self, conversation_id: str, user_id: str) -> list[GroupBan]:
+        """Lift a ban; returns the bans still in force."""
+        await self.api.unban_member(conversation_id, user_id)
+        return await self.api.bans(conversation_id)
+
+    async def set_locked(self, conversation_id: str, locked: bool) -> None:
+        """Lock a group so only its owner and admins post, or unlock it (owner only)."""
+        conversation = await self.api.set_locked(conversation_id, locked)
+        self.cache.set_conversation_locked(conversation_id, conversation.locked)
+        self.store.invalidate(Topic.CHAT_LIST)
 
     async def leave_group(self, conversation_id: str) -> None:
         """Leave a group: it disappears from the chat list with its messages."""

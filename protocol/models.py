@@ -145,6 +145,14 @@ class Member(Record):
     """Set while an admin has muted this member (no posting until then)."""
 
 
+class GroupBan(Record):
+    """A user banned from a group, until ``banned_until`` (None: until an admin lifts it)."""
+
+    user: User
+    banned_until: datetime | None = None
+    banned_at: datetime
+
+
 class Conversation(Record):
     """A conversation from the caller's point of view."""
 

@@ -2,9 +2,10 @@
 and the reset before a full resync."""
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from client.offline.cache_messages import MessageCache
-from client.offline.records import MemberRow, MessageStatus, to_iso
+from client.offline.records import MemberRow, MessageStatus, from_iso, to_iso
 from protocol.models import Conversation, ConversationSettings, Member, User
 
 
@@ -51,11 +52,11 @@ class ConversationCache(MessageCache):
                 """INSERT INTO conversations(id, type, title, peer_id, created_at, updated_at,
                     last_seq, my_role, member_count, last_activity_at, unread_count,
                     last_read_seq, last_read_message_id, is_pinned, pin_rank, is_archived,
-                    is_muted, muted_until, notifications_on)
+                    is_muted, muted_until, notifications_on, locked)
                 VALUES (:id, :type, :title, :peer_id, :created_at, :updated_at, :last_seq,
                     :my_role, :member_count, :updated_at, :unread_count, :last_read_seq,
                     :last_read_message_id, :is_pinned, :pin_rank, :is_archived, :is_muted,
-                    :muted_until, :notifications_on)
+                    :muted_until, :notifications_on, :locked)
                 ON CONFLICT(id) DO UPDATE SET type = excluded.type, title = excluded.title,
                     peer_id = excluded.peer_id, updated_at = excluded.updated_at,
                     last_seq = max(last_seq, excluded.last_seq), my_role = excluded.my_role,
@@ -67,7 +68,8 @@ class ConversationCache(MessageCache):
                     is_pinned = excluded.is_pinned, pin_rank = excluded.pin_rank,
                     is_archived = excluded.is_archived, is_muted = excluded.is_muted,
                     muted_until = excluded.muted_until,
-                    notifications_on = excluded.notifications_on""",
+                    notifications_on = excluded.notifications_on,
+                    locked = excluded.locked""",
                 {
                     "id": c.id,
                     "type": c.type.value,
@@ -87,6 +89,7 @@ class ConversationCache(MessageCache):
                     "is_muted": int(s.is_muted),
                     "muted_until": to_iso(s.muted_until) if s.muted_until else None,
                     "notifications_on": int(s.notifications_on),
+                    "locked": int(c.locked),
                 },
             )
             self.set_pins(c.id, c.pinned_message_ids)
@@ -113,6 +116,12 @@ class ConversationCache(MessageCache):
     def set_conversation_title(self, conversation_id: str, title: str) -> None:
         """Rename a conversation."""
         self.db.execute("UPDATE conversations SET title = ? WHERE id = ?", [title, conversation_id])
+
+    def set_conversation_locked(self, conversation_id: str, locked: bool) -> None:
+        """Lock a group (only owners and admins post) or unlock it."""
+        self.db.execute(
+            "UPDATE conversations SET locked = ? WHERE id = ?", [int(locked), conversation_id]
+        )
 
     def apply_settings(self, conversation_id: str, settings: ConversationSettings) -> None:
         """Replace the caller's settings of a conversation (pin, archive, mute, notifications)."""
@@ -156,8 +165,9 @@ class ConversationCache(MessageCache):
                 self.upsert_users([member.user])
                 self.db.execute(
                     """INSERT INTO members(conversation_id, user_id, role, joined_at,
-                        last_read_seq, last_delivered_seq) VALUES (?,?,?,?,?,?)
+                        last_read_seq, last_delivered_seq, muted_until) VALUES (?,?,?,?,?,?,?)
                     ON CONFLICT(conversation_id, user_id) DO UPDATE SET role = excluded.role,
+                        muted_until = excluded.muted_until,
                         last_read_seq = max(last_read_seq, excluded.last_read_seq),
                         last_delivered_seq = max(last_delivered_seq, excluded.last_delivered_seq)
                     """,
@@ -168,6 +178,7 @@ class ConversationCache(MessageCache):
                         to_iso(member.joined_at),
                         member.last_read_seq,
                         member.last_delivered_seq,
+                        to_iso(member.muted_until) if member.muted_until else None,
                     ],
                 )
 
@@ -178,6 +189,23 @@ class ConversationCache(MessageCache):
             ON CONFLICT(conversation_id, user_id) DO UPDATE SET role = excluded.role""",
             [conversation_id, user_id, role],
         )
+
+    def update_member(
+        self, conversation_id: str, user_id: str, role: str, muted_until: datetime | None
+    ) -> None:
+        """Set a member's role and mute from ``member_updated`` (the user's own role is also
+        the conversation's ``my_role``)."""
+        with self.transaction():
+            self.db.execute(
+                """INSERT INTO members(conversation_id, user_id, role, muted_until)
+                VALUES (?,?,?,?) ON CONFLICT(conversation_id, user_id) DO UPDATE SET
+                    role = excluded.role, muted_until = excluded.muted_until""",
+                [conversation_id, user_id, role, to_iso(muted_until) if muted_until else None],
+            )
+            if user_id == self.me:
+                self.db.execute(
+                    "UPDATE conversations SET my_role = ? WHERE id = ?", [role, conversation_id]
+                )
 
     def remove_member(self, conversation_id: str, user_id: str) -> None:
         """Remove a member of a conversation."""
@@ -201,6 +229,7 @@ class ConversationCache(MessageCache):
                 role=r["role"],
                 last_read_seq=r["last_read_seq"],
                 last_delivered_seq=r["last_delivered_seq"],
+                muted_until=from_iso(r["muted_until"]),
             )
             for r in rows
         ]

@@ -155,6 +155,8 @@ class ChatRow:
     notifications_on: bool
     last_message: MessagePreview | None
     draft: str | None
+    locked: bool = False
+    """A locked group lets only its owner and admins post."""
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "ChatRow":
@@ -192,6 +194,7 @@ class ChatRow:
             notifications_on=bool(row["notifications_on"]),
             last_message=preview,
             draft=row["draft_text"],
+            locked=bool(row["locked"]),
         )
 
 
@@ -205,6 +208,8 @@ class MemberRow:
     role: str
     last_read_seq: int
     last_delivered_seq: int
+    muted_until: datetime | None = None
+    """Set while an admin has muted the member (no posting until then)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -151,7 +151,13 @@ _V1: Final[tuple[str, ...]] = (
 _V2: Final[tuple[str, ...]] = ("ALTER TABLE outbox ADD COLUMN undo TEXT",)
 """How to roll back an item's optimistic change should it fail for good."""
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2)
+_V3: Final[tuple[str, ...]] = (
+    "ALTER TABLE conversations ADD COLUMN locked INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE members ADD COLUMN muted_until TEXT",
+)
+"""A locked group (only owners and admins post) and a member muted by an admin."""
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3)
 """``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

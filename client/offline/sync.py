@@ -28,6 +28,7 @@ from protocol.events import ServerEvent
 from protocol.models import Conversation, ConversationSettings, Message, SyncPage
 from protocol.socket import (
     ConversationEvent,
+    MemberEvent,
     MessageDeletedEvent,
     MessageNewEvent,
     PinEvent,
@@ -127,6 +128,7 @@ class Synchronizer:
             ServerEvent.CONVERSATION_UPDATED: self._conversation,
             ServerEvent.MEMBER_JOINED: self._member_joined,
             ServerEvent.MEMBER_LEFT: self._member_left,
+            ServerEvent.MEMBER_UPDATED: self._member_updated,
         }
 
     # --- connection hooks ---------------------------------------------------------------------
@@ -298,6 +300,8 @@ class Synchronizer:
         event = ConversationEvent.model_validate(data)
         if event.title is not None:
             self.cache.set_conversation_title(event.conversation_id, event.title)
+        if event.locked is not None:
+            self.cache.set_conversation_locked(event.conversation_id, event.locked)
         if event.user_id is not None and event.role is not None:
             self.cache.set_member(event.conversation_id, event.user_id, event.role.value)
         batch.touched.add(event.conversation_id)
@@ -307,6 +311,14 @@ class Synchronizer:
         if event.user_id is not None:
             role = event.role.value if event.role is not None else "member"
             self.cache.set_member(event.conversation_id, event.user_id, role)
+        batch.touched.add(event.conversation_id)
+
+    def _member_updated(self, data: dict[str, Any], batch: _Batch) -> None:
+        event = MemberEvent.model_validate(data)
+        if event.role is not None:
+            self.cache.update_member(
+                event.conversation_id, event.user_id, event.role.value, event.muted_until
+            )
         batch.touched.add(event.conversation_id)
 
     def _member_left(self, data: dict[str, Any], batch: _Batch) -> None:

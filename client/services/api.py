@@ -23,6 +23,7 @@ from protocol import limits
 from protocol.errors import ErrorCode
 from protocol.models import (
     Conversation,
+    GroupBan,
     Member,
     Message,
     MessageEdit,
@@ -36,6 +37,7 @@ from protocol.rest import (
     API_PREFIX,
     AddMembersRequest,
     AuthResponse,
+    BanRequest,
     BlockedUser,
     CreateDirectRequest,
     CreateGroupRequest,
@@ -43,8 +45,10 @@ from protocol.rest import (
     ForwardRequest,
     ForwardResponse,
     HealthResponse,
+    LockRequest,
     LoginRequest,
     MarkReadRequest,
+    MuteMemberRequest,
     MuteRequest,
     ReactionRequest,
     RefreshRequest,
@@ -359,6 +363,39 @@ class ApiClient:
         path = _path("conversations", conversation_id, "members", user_id, "role")
         body = RoleRequest.model_validate({"role": role})
         return _parse(Member, await self._call("PATCH", path, body=body))
+
+    async def mute_member(
+        self, conversation_id: str, user_id: str, until: datetime | None
+    ) -> Member:
+        """``POST /conversations/{id}/members/{user_id}/mute {until}``, or with ``until`` None
+        ``DELETE`` it (owners and admins, by rank)."""
+        path = _path("conversations", conversation_id, "members", user_id, "mute")
+        if until is None:
+            return _parse(Member, await self._call("DELETE", path))
+        body = MuteMemberRequest(until=until)
+        return _parse(Member, await self._call("POST", path, body=body))
+
+    async def ban_member(self, conversation_id: str, user_id: str, until: datetime | None) -> None:
+        """``POST /conversations/{id}/members/{user_id}/ban {until}`` (None: until lifted)."""
+        path = _path("conversations", conversation_id, "members", user_id, "ban")
+        await self._call("POST", path, body=BanRequest(until=until))
+
+    async def unban_member(self, conversation_id: str, user_id: str) -> None:
+        """``DELETE /conversations/{id}/members/{user_id}/ban``."""
+        await self._call(
+            "DELETE", _path("conversations", conversation_id, "members", user_id, "ban")
+        )
+
+    async def bans(self, conversation_id: str) -> list[GroupBan]:
+        """Every page of ``GET /conversations/{id}/bans`` (owners and admins)."""
+        return await self._every_page(GroupBan, _path("conversations", conversation_id, "bans"))
+
+    async def set_locked(self, conversation_id: str, locked: bool) -> Conversation:
+        """``PATCH /conversations/{id}/lock {locked}`` (owner only)."""
+        path = _path("conversations", conversation_id, "lock")
+        return _parse(
+            Conversation, await self._call("PATCH", path, body=LockRequest(locked=locked))
+        )
 
     # --- conversation settings ------------------------------------------------------------------
 

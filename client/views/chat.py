@@ -95,6 +95,8 @@ class ChatHeader:
     pinned: CachedMessage | None = None
     can_delete_others: bool = False
     """True for group admins and owners."""
+    posting_notice: str | None = None
+    """Why the user cannot post here (muted, locked group), shown instead of the composer."""
 
 
 class ChatView:
@@ -223,6 +225,7 @@ class ChatView:
         self.status.color = ft.Colors.PRIMARY if "typing" in header.status else None
         self.avatar_slot.content = avatar(header.title, header.avatar_key, header.online, 18)
         self.pinned.visible = header.pinned is not None
+        self.composer.set_read_only(header.posting_notice)
         if header.pinned is not None:
             row = self.pinned.content
             assert isinstance(row, ft.Row)

@@ -85,22 +85,42 @@ class Composer:
             border=ft.Border(left=ft.BorderSide(3, ft.Colors.PRIMARY)),
             content=ft.Row([self.bar_icon, self.bar_text, self.bar_close], spacing=8),
         )
+        self.input_row = ft.Row(
+            [self.emoji_button, self.field, self.send_button],
+            spacing=4,
+            vertical_alignment=ft.CrossAxisAlignment.END,
+        )
+        self.notice_text = ft.Text("", color=ft.Colors.ON_SURFACE_VARIANT, expand=True)
+        self.notice = ft.Container(
+            visible=False,
+            padding=ft.Padding(12, 10, 12, 10),
+            border_radius=20,
+            bgcolor=ft.Colors.SURFACE_CONTAINER_HIGHEST,
+            content=ft.Row([ft.Icon(ft.Icons.LOCK_OUTLINE, size=18), self.notice_text], spacing=8),
+        )
+        """Shown instead of the field while the user cannot post (muted, locked group)."""
         self.control = ft.Container(
             padding=ft.Padding(8, 4, 8, 8),
             content=ft.Column(
-                [
-                    self.suggestions,
-                    self.bar,
-                    ft.Row(
-                        [self.emoji_button, self.field, self.send_button],
-                        spacing=4,
-                        vertical_alignment=ft.CrossAxisAlignment.END,
-                    ),
-                ],
+                [self.suggestions, self.bar, self.input_row, self.notice],
                 spacing=4,
                 tight=True,
             ),
         )
+
+    @property
+    def read_only(self) -> bool:
+        """True while a notice replaces the field."""
+        return self.notice.visible
+
+    def set_read_only(self, notice: str | None) -> None:
+        """Replace the field with ``notice`` (why the user cannot post), or bring it back with
+        None. A reply or edit under way is cancelled; the typed text is kept."""
+        if notice is not None and self.mode != ComposerMode.NEW:
+            self.cancel()
+        self.notice.visible = notice is not None
+        self.notice_text.value = notice or ""
+        self.input_row.visible = notice is None
 
     @property
     def text(self) -> str:
@@ -179,7 +199,7 @@ class Composer:
             await self.field.focus()
             return
         text = self.field.value.strip()
-        if not text:
+        if not text or self.read_only:
             return
         if self.mode == ComposerMode.EDIT and self.target is not None:
             if text != (self.target.text or ""):

@@ -12,7 +12,7 @@ import flet as ft
 from client.actions import Actions
 from client.offline.records import CachedMessage
 from client.views.forward_dialog import forward_dialog
-from client.views.widgets import close_dialog, notify
+from client.views.widgets import bound, close_dialog, notify
 from protocol.limits import MAX_FORWARD_TARGETS
 
 
@@ -128,7 +128,7 @@ class ActionsController:
         self.page.show_dialog(
             ft.AlertDialog(
                 title=ft.Text("Edit history"),
-                content=ft.Column(lines, tight=True, scroll=ft.ScrollMode.AUTO, width=360),
+                content=bound(ft.Column(lines, tight=True, width=360), len(lines)),
                 actions=[ft.TextButton("Close", on_click=self._close)],
             )
         )

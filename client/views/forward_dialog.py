@@ -4,6 +4,8 @@ from collections.abc import Callable, Sequence
 
 import flet as ft
 
+from client.views.widgets import bound
+
 
 def forward_dialog(
     choices: Sequence[tuple[str, str]],
@@ -35,11 +37,13 @@ def forward_dialog(
         boxes.append(box)
     dialog = ft.AlertDialog(
         title=ft.Text("Forward to…"),
-        content=ft.Column(
-            [hint, *boxes] if boxes else [ft.Text("No other chats yet")],
-            tight=True,
-            scroll=ft.ScrollMode.AUTO,
-            width=360,
+        content=bound(
+            ft.Column(
+                [hint, *boxes] if boxes else [ft.Text("No other chats yet")],
+                tight=True,
+                width=360,
+            ),
+            len(boxes) + 1,
         ),
         actions=[ft.TextButton("Cancel", on_click=on_close), send],
     )

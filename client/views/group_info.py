@@ -1,24 +1,25 @@
-"""The group info panel: the members with their roles and, for owners and admins, the
-administration: rename, add people, make or unmake admins (owner), remove members (by rank);
-everyone can leave."""
+"""The group info panel: the members with their roles and mutes and, for owners and admins,
+the administration: rename, lock (owner), add people, a menu per member (roles, mutes, removal,
+bans) and the banned people with "Unban"; everyone can leave."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import flet as ft
 
+from client.group_rules import MANAGER_ROLES, is_muted, until_text
 from client.offline.records import MemberRow
 from client.views.avatar import avatar
+from client.views.member_menu import MemberHandlers, member_menu
 from client.views.people_search import FindPeople, PeopleSearch
-from client.views.widgets import icon_button, refresh
+from client.views.widgets import bound, icon_button, refresh
 from protocol.limits import MAX_GROUP_TITLE_LENGTH
-from protocol.models import User
+from protocol.models import GroupBan, User
 
 ROLE_NAMES = {"owner": "Owner", "admin": "Admin", "member": "Member"}
 ROLE_ORDER = {"owner": 0, "admin": 1, "member": 2}
-MAX_UNSCROLLED = 8
-"""Longer member lists scroll inside a box of ``SCROLLED_HEIGHT``."""
-SCROLLED_HEIGHT = 360
+LOCK_LABEL = "Only admins can send messages"
 
 
 def member_name(member: MemberRow) -> str:
@@ -34,27 +35,22 @@ def sorted_members(members: list[MemberRow], me: str) -> list[MemberRow]:
     )
 
 
-def can_remove(my_role: str, their_role: str) -> bool:
-    """The owner removes anyone but themself; admins remove plain members."""
-    return (my_role == "owner" and their_role != "owner") or (
-        my_role == "admin" and their_role == "member"
-    )
-
-
 @dataclass(frozen=True)
 class GroupHandlers:
     """What the panel asks for (each goes to the server)."""
 
     rename: Callable[[str], None]
     add: Callable[[User], None]
-    remove: Callable[[MemberRow], None]
-    set_role: Callable[[MemberRow, str], None]
+    members: MemberHandlers
+    unban: Callable[[GroupBan], None]
+    lock: Callable[[bool], None]
     leave: Callable[[], None]
     close: Callable[[], None]
 
 
 class GroupInfoPanel:
-    """``dialog`` shows group ``title``; :meth:`show` replaces the member list."""
+    """``dialog`` shows group ``title``; :meth:`show` replaces the member list and
+    :meth:`show_bans` the banned people."""
 
     def __init__(
         self,
@@ -62,6 +58,7 @@ class GroupInfoPanel:
         members: list[MemberRow],
         me: str,
         my_role: str,
+        locked: bool,
         handlers: GroupHandlers,
         find: FindPeople,
     ) -> None:
@@ -70,7 +67,7 @@ class GroupInfoPanel:
         self.my_role = my_role
         self._handlers = handlers
         self.members = ft.Column(tight=True, spacing=0)
-        admin = my_role in ("owner", "admin")
+        self.banned = ft.Column(tight=True, spacing=0, visible=False)
         self.title = ft.TextField(
             label="Group name",
             value=title,
@@ -79,20 +76,20 @@ class GroupInfoPanel:
             expand=True,
             on_submit=self._rename,
         )
+        self.lock = ft.Switch(label=LOCK_LABEL, value=locked, on_change=self._lock_changed)
+        self.add = PeopleSearch(find, self._add)
+        self.add.field.autofocus = False
+        self.add.field.label = "Add people by name or username"
         tools: list[ft.Control] = []
-        if admin:
-            self.add = PeopleSearch(find, handlers.add)
-            self.add.field.autofocus = False
-            self.add.field.label = "Add people by name or username"
-            tools = [
-                ft.Row([self.title, ft.TextButton("Rename", on_click=self._rename)]),
-                self.add.control,
-                ft.Divider(height=1),
-            ]
+        if my_role in MANAGER_ROLES:
+            tools = [ft.Row([self.title, ft.TextButton("Rename", on_click=self._rename)])]
+            if my_role == "owner":
+                tools.append(self.lock)
+            tools += [self.add.control, ft.Divider(height=1)]
         self.dialog = ft.AlertDialog(
             title=ft.Text(title),
             content=ft.Column(
-                [*tools, self.members],
+                [*tools, self.members, self.banned],
                 tight=True,
                 width=380,
                 horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
@@ -115,20 +112,35 @@ class GroupInfoPanel:
         heading.value = title
         refresh(self.dialog)
 
-    def show(self, members: list[MemberRow]) -> None:
-        """List ``members``."""
-        long = len(members) > MAX_UNSCROLLED
-        self.members.scroll = ft.ScrollMode.AUTO if long else None
-        self.members.height = SCROLLED_HEIGHT if long else None
+    def show_locked(self, locked: bool) -> None:
+        """Show whether the group is locked."""
+        self.lock.value = locked
+        refresh(self.lock)
+
+    def show(self, members: list[MemberRow], now: datetime | None = None) -> None:
+        """List ``members`` (mutes as of ``now``)."""
+        moment = now or datetime.now(UTC)
+        bound(self.members, len(members))
         count = f"{len(members)} member{'s' if len(members) != 1 else ''}"
         self.members.controls = (
             [
                 ft.Text(count, color=ft.Colors.ON_SURFACE_VARIANT),
-                *(self._tile(member) for member in sorted_members(members, self.me)),
+                *(self._tile(m, moment) for m in sorted_members(members, self.me)),
             ]
             if members
             else [ft.Text("No members loaded yet")]
         )
+        refresh(self.dialog)
+
+    def show_bans(self, bans: list[GroupBan], now: datetime | None = None) -> None:
+        """List the banned people with an "Unban" button each (hidden when there are none)."""
+        moment = now or datetime.now(UTC)
+        self.banned.visible = bool(bans)
+        self.banned.controls = [
+            ft.Divider(height=1),
+            ft.Text("Banned", color=ft.Colors.ON_SURFACE_VARIANT),
+            *(self._banned_tile(ban, moment) for ban in bans),
+        ]
         refresh(self.dialog)
 
     def _rename(self) -> None:
@@ -136,35 +148,44 @@ class GroupInfoPanel:
         if title:
             self._handlers.rename(title)
 
-    def _tile(self, member: MemberRow) -> ft.Control:
-        """One member: avatar, name ("You" for the user), @username, role and the tools the
-        user may use on them."""
+    def _add(self, user: User) -> None:
+        self.add.clear()
+        self._handlers.add(user)
+
+    def _lock_changed(self) -> None:
+        self._handlers.lock(bool(self.lock.value))
+
+    def _tile(self, member: MemberRow, now: datetime) -> ft.Control:
+        """One member: avatar, name ("You" for the user), @username, role, mute and the menu
+        of what the user may do to them."""
         name = member_name(member)
+        details = [ROLE_NAMES.get(member.role, member.role)]
+        if is_muted(member.muted_until, now):
+            details.append(f"muted {until_text(member.muted_until, now)}")
         handle = f"@{member.username} · " if member.username else ""
-        tools: list[ft.Control] = []
-        if member.user_id != self.me and self.my_role == "owner" and member.role != "owner":
-            promote = member.role == "member"
-            tools.append(
-                icon_button(
-                    ft.Icons.ADD_MODERATOR if promote else ft.Icons.REMOVE_MODERATOR,
-                    f"Make {name} an admin" if promote else f"Make {name} a member",
-                    on_click=lambda: self._handlers.set_role(
-                        member, "admin" if promote else "member"
-                    ),
-                )
-            )
-        if member.user_id != self.me and can_remove(self.my_role, member.role):
-            tools.append(
-                icon_button(
-                    ft.Icons.PERSON_REMOVE_OUTLINED,
-                    f"Remove {name} from the group",
-                    on_click=lambda: self._handlers.remove(member),
-                )
-            )
+        menu = (
+            None
+            if member.user_id == self.me
+            else member_menu(member, name, self.my_role, now, self._handlers.members)
+        )
         return ft.ListTile(
             leading=avatar(name, member.user_id, radius=16),
             title=ft.Text("You" if member.user_id == self.me else name),
-            subtitle=ft.Text(handle + ROLE_NAMES.get(member.role, member.role)),
-            trailing=ft.Row(tools, tight=True, spacing=0) if tools else None,
+            subtitle=ft.Text(handle + " · ".join(details)),
+            trailing=menu,
+            dense=True,
+        )
+
+    def _banned_tile(self, ban: GroupBan, now: datetime) -> ft.Control:
+        name = ban.user.display_name or ban.user.username
+        return ft.ListTile(
+            leading=avatar(name, ban.user.id, radius=16),
+            title=ft.Text(name),
+            subtitle=ft.Text(f"@{ban.user.username} · banned {until_text(ban.banned_until, now)}"),
+            trailing=icon_button(
+                ft.Icons.SETTINGS_BACKUP_RESTORE,
+                f"Unban {name}",
+                on_click=lambda: self._handlers.unban(ban),
+            ),
             dense=True,
         )

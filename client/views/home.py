@@ -2,10 +2,12 @@
 phone; it subscribes to the store and re-reads what changed (views never do I/O)."""
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import lru_cache
 
 import flet as ft
 
+from client.group_rules import MANAGER_ROLES, posting_notice
 from client.offline.records import CachedMessage, ChatRow, MemberRow, SearchResult
 from client.store import Store, Topic
 from client.theme import WIDE_LAYOUT_MIN_WIDTH
@@ -15,7 +17,7 @@ from client.views.chat_list import ChatListView, ChatTileData
 from client.views.conversation_flows import ConversationFlows
 from client.views.mention_picker import MentionPicker
 from client.views.search import search_dialog
-from client.views.widgets import close_dialog, icon_button, refresh
+from client.views.widgets import close_dialog, dialog_open, icon_button, refresh
 from protocol.models import PresenceStatus
 
 CONNECTION_TEXT = {
@@ -224,8 +226,13 @@ class Home:
             status=status,
             online=online,
             pinned=pinned[-1] if pinned else None,
-            can_delete_others=group and row.my_role in ("admin", "owner"),
+            can_delete_others=group and row.my_role in MANAGER_ROLES,
+            posting_notice=posting_notice(row, self._me_in(row.id), datetime.now(UTC)),
         )
+
+    def _me_in(self, conversation_id: str) -> MemberRow | None:
+        members = self.store.cache.members(conversation_id)
+        return next((m for m in members if m.user_id == self.me), None)
 
     def _describe(self, message: CachedMessage) -> BubbleData:
         reply = None
@@ -299,7 +306,9 @@ class Home:
 
     def handle_key(self, key: str, shift: bool) -> bool:
         """Route a page key event: the open chat first (pickers, Esc), then Esc closes the chat
-        on a phone."""
+        on a phone. While a dialog is open Esc is its own: Flutter closes the dialog only."""
+        if key == "Escape" and self.page is not None and dialog_open(self.page):
+            return True
         if self.mentions.handle_key(key):
             return True
         if self.chat.conversation_id is not None and self.chat.handle_key(key, shift):
@@ -327,5 +336,5 @@ class Home:
                 row = self.store.cache.conversation(self.chat.conversation_id)
                 if row is not None:
                     self.chat.show_header(self.header_for(row))
-                    touched.append(self.chat.header)
+                    touched.extend((self.chat.header, self.chat.composer.control))
         refresh(*touched)

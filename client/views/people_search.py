@@ -64,6 +64,12 @@ class PeopleSearch:
         if query == self._latest:
             self._show(people, "" if people else "No results")
 
+    def clear(self) -> None:
+        """Empty the field and its matches (after a pick that keeps the search open)."""
+        self.field.value = ""
+        self._latest = ""
+        self._show([], "Type a name or username")
+
     def _show(self, people: list[User], status: str) -> None:
         self.status.value = status
         self.status.visible = bool(status)

@@ -10,6 +10,13 @@ from client.errors import (
 )
 from protocol.errors import ErrorCode
 
+_FORBIDDEN_BECAUSE: dict[str, str] = {
+    ErrorCode.BANNED: "that person is banned from this group. Unban them first.",
+    ErrorCode.MUTED: "an admin muted you in this group.",
+    ErrorCode.LOCKED: "the group is locked; only admins can send messages.",
+    ErrorCode.NOT_A_MEMBER: "you are no longer a member of this group.",
+}
+
 
 def explain(error: OpenChatError, doing: str) -> str:
     """Why ``doing`` ("Starting a chat", "Reporting") failed, in plain words."""
@@ -21,8 +28,10 @@ def explain(error: OpenChatError, doing: str) -> str:
         return "Your session has ended. Sign in again."
     if isinstance(error, ForbiddenError) and error.code == ErrorCode.BLOCKED:
         return f"{doing} is not possible: one of you has blocked the other."
+    if isinstance(error, ForbiddenError) and error.code in _FORBIDDEN_BECAUSE:
+        return f"{doing} is not possible: {_FORBIDDEN_BECAUSE[error.code]}"
     if isinstance(error, ForbiddenError):
-        return f"{doing} is not allowed here."
+        return f"{doing} is not allowed here: {error.message}."
     if isinstance(error, NotFoundError):
         return f"{doing} failed: that person or chat no longer exists."
     return f"{doing} failed: {error.message}"

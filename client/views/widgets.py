@@ -59,3 +59,27 @@ def close_dialog(page: ft.Page) -> None:
     have outlived it by a few seconds only."""
     while isinstance(page.pop_dialog(), ft.SnackBar):
         continue
+
+
+def dialog_open(page: ft.Page) -> bool:
+    """True while a dialog, sheet or menu (not a snack bar) is open on ``page``.
+
+    Flet keeps the stack of what ``show_dialog`` opened in ``page._dialogs``; there is no public
+    reader for it."""
+    return any(
+        dialog.open and not isinstance(dialog, ft.SnackBar) for dialog in page._dialogs.controls
+    )
+
+
+MAX_UNSCROLLED_ROWS = 8
+"""A dialog's list with more rows than this scrolls inside a box of ``SCROLLED_HEIGHT``."""
+SCROLLED_HEIGHT = 360
+
+
+def bound(column: ft.Column, rows: int) -> ft.Column:
+    """Size ``column`` to its ``rows`` when there are few, else give it a fixed height and a
+    scroll bar: a scrolling column in a dialog would otherwise take the window's full height."""
+    long = rows > MAX_UNSCROLLED_ROWS
+    column.scroll = ft.ScrollMode.AUTO if long else None
+    column.height = SCROLLED_HEIGHT if long else None
+    return column

@@ -5,7 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, status
 
-from protocol.models import Conversation, Member
+from protocol import limits
+from protocol.models import Conversation, GroupBan, Member, Page
 from protocol.rest import (
     AddMembersRequest,
     BanRequest,
@@ -15,7 +16,7 @@ from protocol.rest import (
     RoleRequest,
 )
 from server.api.deps import CallerId, Context
-from server.api.params import PathId
+from server.api.params import Cursor, Limit, PathId
 from server.services import members
 
 router = APIRouter(prefix="/conversations/{conversation_id}", tags=["group administration"])
@@ -119,6 +120,18 @@ async def ban_member(
 ) -> None:
     """Remove a user and keep them out until ``until`` (null: until unbanned)."""
     await members.ban_member(context, caller_id, conversation_id, user_id, body.until)
+
+
+@router.get("/bans")
+async def list_bans(
+    conversation_id: PathId,
+    context: Context,
+    caller_id: CallerId,
+    cursor: Cursor = None,
+    limit: Limit = limits.DEFAULT_PAGE_SIZE,
+) -> Page[GroupBan]:
+    """The bans in force in a group, oldest first (owners and admins); cursor-paginated."""
+    return await members.list_bans(context, caller_id, conversation_id, cursor, limit)
 
 
 @router.delete("/members/{user_id}/ban", status_code=NO_CONTENT)

@@ -31,7 +31,9 @@ from server.db.types import utcnow
 from server.errors import ApiError, not_found
 from server.services import access
 from server.services.conversations import conversation_record, member_record
+from server.services.cursors import after_time_key, time_key_cursor
 from server.services.unit_of_work import UnitOfWork, conversation_room, user_room
+from server.services.users import user_record
 
 Conv = models.Conversation
 Member = models.ConversationMember
@@ -350,6 +352,47 @@ async def ban_member(
         _audit(uow, group, "ban_user", user_id, {"until": until_text})
         if member is not None:
             await _drop(uow, group, member, wire.MemberLeftReason.BANNED, until)
+
+
+async def list_bans(
+    context: ServerContext, caller_id: str, conversation_id: str, cursor: str | None, limit: int
+) -> wire.Page[wire.GroupBan]:
+    """The bans in force in a group (owners and admins), oldest first, keyset-paginated by
+    banning time and user id. Refusals: NOT_A_MEMBER, NOT_A_GROUP, FORBIDDEN."""
+    now = utcnow()
+    query = (
+        select(Ban, models.User)
+        .join(models.User, models.User.id == Ban.user_id)
+        .where(
+            Ban.conversation_id == conversation_id,
+            or_(Ban.banned_until.is_(None), Ban.banned_until > now),
+        )
+    )
+    if cursor:
+        query = query.where(after_time_key(cursor, Ban.created_at, Ban.user_id, newest_first=False))
+    async with context.db.read() as session:
+        me = await access.require_member(session, caller_id, conversation_id)
+        conversation = await session.get(Conv, conversation_id)
+        assert conversation is not None, "a membership always has its conversation"
+        group = Group(conversation, me)
+        if access.is_direct(conversation):
+            raise not_a_group()
+        _require_manager(group)
+        rows = (
+            await session.execute(query.order_by(Ban.created_at, Ban.user_id).limit(limit + 1))
+        ).all()
+    page, has_more = rows[:limit], len(rows) > limit
+    last = page[-1][0] if has_more else None
+    return wire.Page[wire.GroupBan](
+        items=[
+            wire.GroupBan(
+                user=user_record(user), banned_until=ban.banned_until, banned_at=ban.created_at
+            )
+            for ban, user in page
+        ],
+        next_cursor=time_key_cursor(last.created_at, last.user_id) if last is not None else None,
+        has_more=has_more,
+    )
 
 
 async def unban_member(

@@ -2,6 +2,7 @@
 removing, banning, muting, roles, leaving, renaming and locking, every refusal, and the events
 members (and the people who leave) receive live and through /sync."""
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -227,6 +228,53 @@ def test_a_banned_user_is_removed_and_cannot_be_added_back(
     assert admin.delete(ban).status_code == 204
     readded = admin.post(add, json={"user_ids": [member.user_id]})
     assert [m["user"]["id"] for m in readded.json()] == [member.user_id]
+
+
+def test_managers_list_the_bans_in_force(live_server: LiveServer, group: Group) -> None:
+    group_id, owner, admin, member = group
+    outsider, expired = (register(live_server.url) for _ in range(2))
+    bans = f"/conversations/{group_id}/bans"
+    assert admin.get(bans).json()["items"] == []
+    for user, until in ((member, _soon(days=1)), (outsider, None), (expired, _soon(seconds=3))):
+        response = owner.post(
+            f"/conversations/{group_id}/members/{user.user_id}/ban", json={"until": until}
+        )
+        assert response.status_code == 204, response.text
+
+    first = admin.get(bans, params={"limit": 1})
+    assert first.status_code == 200, first.text
+    assert [b["user"]["id"] for b in first.json()["items"]] == [member.user_id]
+    assert first.json()["has_more"] is True
+    rest = admin.get(bans, params={"cursor": first.json()["next_cursor"]}).json()
+    assert [b["user"]["id"] for b in rest["items"]][:1] == [outsider.user_id]
+    assert [b["user"]["id"] for b in rest["items"]][1:] in ([expired.user_id], [])
+    assert rest["items"][0]["banned_until"] is None
+
+    assert (
+        admin.delete(f"/conversations/{group_id}/members/{outsider.user_id}/ban").status_code == 204
+    )
+    deadline = time.monotonic() + 15
+    while True:
+        listed = [b["user"]["id"] for b in admin.get(bans).json()["items"]]
+        if expired.user_id not in listed or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert listed == [member.user_id], "lifted and ended bans are not listed"
+
+    _refused(
+        admin.get(f"/conversations/{group_id}/bans", params={"limit": 0}), 400, "VALIDATION_ERROR"
+    )
+    _refused(member.get(bans), 403, "NOT_A_MEMBER")
+    _refused(expired.get(bans), 403, "NOT_A_MEMBER")
+    plain = register(live_server.url)
+    assert (
+        owner.post(
+            f"/conversations/{group_id}/members", json={"user_ids": [plain.user_id]}
+        ).status_code
+        == 200
+    )
+    _refused(plain.get(bans), 403, "FORBIDDEN")
+    _refused(owner.get("/conversations/nope/bans"), 404, "NOT_FOUND")
 
 
 def test_renaming_and_locking(live_server: LiveServer, group: Group) -> None:

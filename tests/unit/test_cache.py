@@ -280,11 +280,15 @@ def test_deletion_is_final_even_when_a_late_ack_arrives(cache: Cache) -> None:
 def test_migrations_run_in_order_from_an_older_version(tmp_path: Path) -> None:
     c = Cache.open(tmp_path, ME)
     c.db.execute("ALTER TABLE outbox DROP COLUMN undo")
+    c.db.execute("ALTER TABLE conversations DROP COLUMN locked")
+    c.db.execute("ALTER TABLE members DROP COLUMN muted_until")
     c.db.execute("PRAGMA user_version = 1")
     c.close()
     again = Cache.open(tmp_path, ME)
-    assert schema_version(again.db) == SCHEMA_VERSION == 2
+    assert schema_version(again.db) == SCHEMA_VERSION == 3
     assert "undo" in again.db["outbox"].columns_dict
+    assert "locked" in again.db["conversations"].columns_dict
+    assert "muted_until" in again.db["members"].columns_dict
 
 
 def test_members_with_names_and_receipt_positions(cache: Cache) -> None:

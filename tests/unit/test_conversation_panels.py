@@ -1,13 +1,16 @@
 """The chat list's panels without a page: conversation settings, new group, group info, error
 sentences."""
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from client.errors import ForbiddenError, NetworkError, RateLimitedError, ValidationFailedError
+from client.group_rules import MUTED_FOREVER, posting_notice, until_text
 from client.offline.cache import Cache
 from client.offline.records import ChatRow, MemberRow
 from client.views.conversation_settings import (
@@ -16,7 +19,9 @@ from client.views.conversation_settings import (
     ConversationSettingsPanel,
     SettingsHandlers,
 )
-from client.views.group_info import can_remove, sorted_members
+from client.views.group_info import sorted_members
+from client.views.member_menu import BAN_CHOICES, MemberHandlers, can_moderate, member_menu
+from client.views.member_menu import MUTE_CHOICES as MUTE_MEMBER_CHOICES
 from client.views.new_group import NewGroupDialog
 from client.views.server_errors import explain
 from protocol.models import User
@@ -123,8 +128,98 @@ def test_errors_are_explained_in_plain_words() -> None:
     )
 
 
-def test_who_may_remove_whom() -> None:
-    assert can_remove("owner", "admin") and can_remove("owner", "member")
-    assert can_remove("admin", "member")
-    assert not can_remove("admin", "admin") and not can_remove("admin", "owner")
-    assert not can_remove("member", "member") and not can_remove("owner", "owner")
+def test_who_may_moderate_whom() -> None:
+    assert can_moderate("owner", "admin") and can_moderate("owner", "member")
+    assert can_moderate("admin", "member")
+    assert not can_moderate("admin", "admin") and not can_moderate("admin", "owner")
+    assert not can_moderate("member", "member") and not can_moderate("owner", "owner")
+
+
+def test_refusals_of_group_administration_are_explained() -> None:
+    assert "banned" in explain(ForbiddenError("no", "BANNED"), "Adding a member")
+    assert "only the owner can act on an admin" in explain(
+        ForbiddenError("only the owner can act on an admin", "FORBIDDEN"), "Muting"
+    )
+
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def _menu_texts(my_role: str, member: MemberRow) -> list[str]:
+    handlers = MemberHandlers(
+        set_role=lambda m, r: None,
+        mute=lambda m, d: None,
+        unmute=lambda m: None,
+        remove=lambda m: None,
+        ban=lambda m, d: None,
+    )
+    menu = member_menu(member, "Bob", my_role, NOW, handlers)
+    return [] if menu is None else [str(item.content) for item in menu.items]
+
+
+def test_member_menu_offers_what_the_user_may_do() -> None:
+    bob = MemberRow("u-bob", "bob", "Bob", "member", 0, 0)
+    assert _menu_texts("owner", bob) == [
+        "Make admin",
+        *MUTE_MEMBER_CHOICES,
+        "Remove from group",
+        *BAN_CHOICES,
+    ]
+    assert _menu_texts("admin", bob)[0] == "Mute for 1 hour"
+    admin = replace(bob, role="admin")
+    assert _menu_texts("owner", admin)[0] == "Remove admin"
+    assert _menu_texts("admin", admin) == [] and _menu_texts("member", bob) == []
+    muted = replace(bob, muted_until=NOW + timedelta(minutes=5))
+    assert "Unmute" in _menu_texts("admin", muted)
+    assert "Mute for 1 hour" not in _menu_texts("admin", muted)
+    expired = replace(bob, muted_until=NOW - timedelta(minutes=5))
+    assert "Unmute" not in _menu_texts("admin", expired)
+
+
+def test_member_menu_runs_the_chosen_action() -> None:
+    done: list[tuple[str, object]] = []
+    handlers = MemberHandlers(
+        set_role=lambda m, r: done.append(("role", r)),
+        mute=lambda m, d: done.append(("mute", d)),
+        unmute=lambda m: done.append(("unmute", m.user_id)),
+        remove=lambda m: done.append(("remove", m.user_id)),
+        ban=lambda m, d: done.append(("ban", d)),
+    )
+    bob = MemberRow("u-bob", "bob", "Bob", "member", 0, 0)
+    menu = member_menu(bob, "Bob", "owner", NOW, handlers)
+    assert menu is not None
+    for item in menu.items:
+        assert item.on_click is not None
+        cast(Callable[[], object], item.on_click)()
+    assert done == [
+        ("role", "admin"),
+        ("mute", timedelta(hours=1)),
+        ("mute", timedelta(hours=8)),
+        ("mute", timedelta(days=1)),
+        ("mute", None),
+        ("remove", "u-bob"),
+        ("ban", timedelta(days=1)),
+        ("ban", timedelta(weeks=1)),
+        ("ban", None),
+    ]
+
+
+def test_posting_notice_for_muted_members_and_locked_groups(row: ChatRow) -> None:
+    group = replace(row, type="private_group", my_role="member")
+    me = MemberRow(ME, "me", "Me", "member", 0, 0)
+    assert posting_notice(group, me, NOW) is None
+    muted = replace(me, muted_until=NOW + timedelta(hours=1))
+    notice = posting_notice(group, muted, NOW, UTC)
+    assert notice is not None and "muted you until 13:00" in notice
+    forever = replace(me, muted_until=MUTED_FOREVER)
+    assert "until lifted" in (posting_notice(group, forever, NOW) or "")
+    assert posting_notice(group, replace(me, muted_until=NOW), NOW) is None
+    locked = replace(group, locked=True)
+    assert "locked" in (posting_notice(locked, me, NOW) or "")
+    assert posting_notice(replace(locked, my_role="admin"), me, NOW) is None
+    assert posting_notice(replace(locked, type="direct"), muted, NOW) is None
+
+
+def test_until_text_names_the_day_when_not_today() -> None:
+    assert until_text(NOW + timedelta(days=2), NOW, UTC) == "until 3 May 12:00"
+    assert until_text(None, NOW) == "until lifted"

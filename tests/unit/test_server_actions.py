@@ -1,19 +1,29 @@
 """Actions that need the server: finding people, opening or creating conversations, reporting,
 members and refresh; what the server answers lands in the cache and the store."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from client.actions import ServerActions
 from client.errors import NetworkError
+from client.group_rules import MUTED_FOREVER
 from client.offline.cache import Cache
 from client.offline.records import CachedMessage
 from client.store import Store
-from protocol.models import Conversation, ConversationType, Member, MemberRole, User
+from protocol.models import (
+    Conversation,
+    ConversationType,
+    GroupBan,
+    Member,
+    MemberRole,
+    User,
+)
 from protocol.rest import ReportRequest
 from tests.unit.offline_fixtures import BOB, CAROL, ME, T0, conversation, message, user
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 
 class FakeApi:
@@ -24,6 +34,7 @@ class FakeApi:
         self.created: list[tuple[str, object]] = []
         self.reports: list[ReportRequest] = []
         self.offline = False
+        self.banned: dict[str, datetime | None] = {}
 
     def _check(self) -> None:
         if self.offline:
@@ -76,6 +87,32 @@ class FakeApi:
         self._check()
         return Member(user=user(user_id), role=MemberRole(role), joined_at=T0)
 
+    async def mute_member(
+        self, conversation_id: str, user_id: str, until: datetime | None
+    ) -> Member:
+        self._check()
+        return Member(user=user(user_id), joined_at=T0, muted_until=until)
+
+    async def ban_member(self, conversation_id: str, user_id: str, until: datetime | None) -> None:
+        self._check()
+        self.banned[user_id] = until
+
+    async def unban_member(self, conversation_id: str, user_id: str) -> None:
+        self._check()
+        self.banned.pop(user_id, None)
+
+    async def bans(self, conversation_id: str) -> list[GroupBan]:
+        self._check()
+        return [
+            GroupBan(user=user(u), banned_until=until, banned_at=T0)
+            for u, until in self.banned.items()
+        ]
+
+    async def set_locked(self, conversation_id: str, locked: bool) -> Conversation:
+        self._check()
+        group = conversation(conversation_id, kind=ConversationType.PRIVATE_GROUP)
+        return group.model_copy(update={"locked": locked})
+
 
 class Rig:
     def __init__(self, path: Path) -> None:
@@ -83,7 +120,9 @@ class Rig:
         self.store = Store(self.cache)
         self.api = FakeApi()
         self.catch_ups = 0
-        self.server = ServerActions(self.cache, self.store, self.api, self._catch_up)
+        self.server = ServerActions(
+            self.cache, self.store, self.api, self._catch_up, clock=NOW.timestamp
+        )
 
     async def _catch_up(self) -> None:
         self.catch_ups += 1
@@ -213,6 +252,38 @@ async def test_admin_actions_update_the_cached_group(rig: Rig) -> None:
     members = await rig.server.remove_member(group, CAROL)
     assert sorted(m.user_id for m in members) == sorted([ME, BOB])
     assert ("remove", CAROL) in rig.api.created
+
+
+async def test_muting_a_member_for_a_while_forever_and_unmuting(rig: Rig) -> None:
+    group = await _group(rig)
+    members = await rig.server.mute_member(group, CAROL, timedelta(hours=8))
+    assert {m.user_id: m.muted_until for m in members}[CAROL] == NOW + timedelta(hours=8)
+    members = await rig.server.mute_member(group, CAROL, None)
+    assert {m.user_id: m.muted_until for m in members}[CAROL] == MUTED_FOREVER
+    members = await rig.server.unmute_member(group, CAROL)
+    assert {m.user_id: m.muted_until for m in members}[CAROL] is None
+
+
+async def test_banning_removes_the_member_and_lists_the_ban_until_lifted(rig: Rig) -> None:
+    group = await _group(rig)
+    members = await rig.server.ban_member(group, CAROL, timedelta(days=1))
+    assert [m.user_id for m in members] == [ME]
+    assert rig.api.banned == {CAROL: NOW + timedelta(days=1)}
+    await rig.server.ban_member(group, BOB, None)
+    assert [(b.user.id, b.banned_until) for b in await rig.server.bans(group)] == [
+        (CAROL, NOW + timedelta(days=1)),
+        (BOB, None),
+    ]
+    assert [b.user.id for b in await rig.server.unban_member(group, CAROL)] == [BOB]
+
+
+async def test_locking_a_group_marks_its_chat_row(rig: Rig) -> None:
+    group = await _group(rig)
+    await rig.server.set_locked(group, True)
+    assert rig.store.chat_list[0].locked
+    await rig.server.set_locked(group, False)
+    row = rig.cache.conversation(group)
+    assert row is not None and not row.locked
 
 
 async def test_admin_actions_refuse_bad_input_before_the_server(rig: Rig) -> None:

@@ -16,7 +16,7 @@ from client.offline.outbox_worker import OutboxWorker
 from client.offline.records import MessageStatus
 from client.offline.sync import Changes, Synchronizer
 from protocol.events import ServerEvent
-from protocol.models import Conversation, Message, SyncEvent, SyncPage
+from protocol.models import Conversation, ConversationType, Message, SyncEvent, SyncPage
 from protocol.socket import MessageNewEvent, PresenceEvent, TypingEvent
 from tests.unit.offline_fixtures import BOB, ME, T0, FakeClock, FakeServer, conversation, message
 
@@ -312,6 +312,28 @@ async def test_leaving_a_conversation_forgets_it(rig: Rig) -> None:
     await rig.sync.handle_event(ServerEvent.MEMBER_LEFT, logged(1, conversationId="c1", userId=ME))
     assert not rig.cache.has_conversation("c1")
     assert rig.cache.messages_before("c1") == []
+
+
+async def test_group_lock_and_member_updates_reach_the_cache(rig: Rig) -> None:
+    rig.cache.upsert_conversation(conversation("g1", kind=ConversationType.PRIVATE_GROUP))
+    until = T0 + timedelta(hours=1)
+    await rig.sync.handle_event(
+        ServerEvent.CONVERSATION_UPDATED, logged(1, conversationId="g1", locked=True)
+    )
+    await rig.sync.handle_event(
+        ServerEvent.MEMBER_UPDATED,
+        logged(2, conversationId="g1", userId=ME, role="admin", mutedUntil=until.isoformat()),
+    )
+    await rig.sync.handle_event(
+        ServerEvent.MEMBER_UPDATED, logged(3, conversationId="g1", userId=BOB, role="member")
+    )
+    row = rig.cache.conversation("g1")
+    assert row is not None and row.locked and row.my_role == "admin"
+    assert {m.user_id: m.muted_until for m in rig.cache.members("g1")} == {ME: until, BOB: None}
+    await rig.sync.handle_event(
+        ServerEvent.MEMBER_UPDATED, logged(4, conversationId="g1", userId=ME, role="admin")
+    )
+    assert [m.muted_until for m in rig.cache.members("g1") if m.user_id == ME] == [None]
 
 
 async def test_ephemeral_events_only_reach_the_listener(rig: Rig) -> None:

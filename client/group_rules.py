@@ -1,0 +1,41 @@
+"""Who may post in a group, and until when: the composer's read-only notice and the member
+list's mute labels are worded here (no Flet, no I/O)."""
+
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from client.offline.records import ChatRow, MemberRow
+
+MUTED_FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
+"""The server mutes a member until a moment: "until unmuted" is this far-off one."""
+MANAGER_ROLES = frozenset({"owner", "admin"})
+"""Roles that may post in a locked group and moderate its members."""
+
+
+def is_muted(until: datetime | None, now: datetime) -> bool:
+    """True while a mute (or ban) ending at ``until`` is in force."""
+    return until is not None and until > now
+
+
+def until_text(until: datetime | None, now: datetime, zone: tzinfo | None = None) -> str:
+    """ "until 14:05" today, "until 3 Mar 14:05" later, "until lifted" for good (None or
+    :data:`MUTED_FOREVER`)."""
+    if until is None or until >= MUTED_FOREVER - timedelta(days=1):
+        return "until lifted"
+    local, today = until.astimezone(zone), now.astimezone(zone)
+    if local.date() == today.date():
+        return f"until {local.strftime('%H:%M')}"
+    return f"until {local.day} {local.strftime('%b %H:%M')}"
+
+
+def posting_notice(
+    row: ChatRow, me: MemberRow | None, now: datetime, zone: tzinfo | None = None
+) -> str | None:
+    """Why the user cannot post in ``row`` (shown instead of the composer), or None when they
+    can: an admin muted them, or the group is locked and they are not an owner or admin."""
+    if row.type == "direct":
+        return None
+    if me is not None and is_muted(me.muted_until, now):
+        return f"An admin muted you {until_text(me.muted_until, now, zone)}. You can still read."
+    if row.locked and row.my_role not in MANAGER_ROLES:
+        return "This group is locked: only admins can send messages."
+    return None
