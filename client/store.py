@@ -5,17 +5,23 @@ store reads the cache; it never holds the whole history of a chat, only a bounde
 pages older or newer on demand.
 """
 
+from __future__ import annotations
+
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from client.offline.cache import Cache
-from client.offline.outbox import Outbox
-from client.offline.outbox_items import OutboxCounts
-from client.offline.records import CachedMessage, ChatRow
-from client.offline.sync import Changes
-from protocol.socket import PresenceEvent, TypingEvent
+from client.offline.records import CachedMessage, ChatRow, OutboxCounts
+
+if TYPE_CHECKING:
+    # Types only: the outbox, sync and the socket payloads import pydantic and asyncio, which
+    # a cold start to the chat list does not need (tests/unit/test_cold_start.py).
+    from client.offline.outbox import Outbox
+    from client.offline.sync import Changes
+    from protocol.socket import PresenceEvent, TypingEvent
 
 
 class Topic(StrEnum):

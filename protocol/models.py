@@ -6,10 +6,17 @@ Timestamps are timezone-aware UTC datetimes serialised as ISO 8601. Ids are UUID
 """
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# The enumerations live in a module of their own, without pydantic, so the cache can read rows
+# into them without importing pydantic at start-up; they are re-exported here, with the records.
+from protocol.enums import ConversationType as ConversationType
+from protocol.enums import MemberLeftReason as MemberLeftReason
+from protocol.enums import MemberRole as MemberRole
+from protocol.enums import MessageType as MessageType
+from protocol.enums import PresenceStatus as PresenceStatus
 
 T = TypeVar("T")
 
@@ -18,48 +25,6 @@ class Record(BaseModel):
     """Base of every wire record: unknown fields are ignored so older clients keep working."""
 
     model_config = ConfigDict(extra="ignore")
-
-
-class ConversationType(StrEnum):
-    """Kinds of conversation."""
-
-    DIRECT = "direct"
-    PRIVATE_GROUP = "private_group"
-
-
-class MemberRole(StrEnum):
-    """A member's role in a conversation (direct chats: both are ``member``)."""
-
-    OWNER = "owner"
-    ADMIN = "admin"
-    MEMBER = "member"
-
-
-class MemberLeftReason(StrEnum):
-    """Why someone is no longer in a group."""
-
-    LEFT = "left"
-    REMOVED = "removed"
-    BANNED = "banned"
-
-
-class MessageType(StrEnum):
-    """What a message carries."""
-
-    TEXT = "text"
-    IMAGE = "image"
-    VIDEO = "video"
-    FILE = "file"
-    VOICE = "voice"
-    SYSTEM = "system"
-
-
-class PresenceStatus(StrEnum):
-    """A user's presence as other users see it."""
-
-    ONLINE = "online"
-    AWAY = "away"
-    OFFLINE = "offline"
 
 
 class User(Record):

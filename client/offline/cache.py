@@ -8,14 +8,18 @@ so an action can put the optimistic cache change and its outbox row in one trans
 ``Cache`` (the reads screens make: chat list, message pages, search; drafts, recent emojis).
 """
 
+from __future__ import annotations
+
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from client.offline.cache_conversations import ConversationCache
 from client.offline.highlight import highlight, query_words
 from client.offline.records import CachedMessage, ChatRow, Draft, SearchResult
 from client.offline.schema import PENDING_POSITION_BASE
-from protocol.models import MessageEdit
+
+if TYPE_CHECKING:  # the wire models import pydantic: only where used (see ``records``)
+    from protocol.models import MessageEdit
 
 CACHE_FILENAME: Final = "cache.sqlite3"
 
@@ -55,7 +59,7 @@ class Cache(ConversationCache):
     """One account's local cache: the reads every screen makes, drafts and recent emojis."""
 
     @classmethod
-    def open(cls, data_dir: Path, me: str) -> "Cache":
+    def open(cls, data_dir: Path, me: str) -> Cache:
         """Open the cache file of the account whose data directory is ``data_dir``."""
         return cls(data_dir / CACHE_FILENAME, me)
 
@@ -93,6 +97,8 @@ class Cache(ConversationCache):
 
     def edits(self, message_id: str) -> list[MessageEdit]:
         """Earlier versions of a message, oldest first."""
+        from protocol.models import MessageEdit  # pydantic: not on the start-up path
+
         rows = self.rows(
             "SELECT * FROM message_edits WHERE message_id = ? ORDER BY edited_at", [message_id]
         )

@@ -3,18 +3,27 @@ single-message lookups; the other cache layers build on it.
 
 The database runs in WAL mode with ``synchronous=NORMAL``: a process killed at any point keeps
 every committed transaction (only a power cut may drop the last few, never corrupting the file).
+
+Reads run on the ``sqlite3`` connection itself; writes, transactions and migrations go through
+sqlite-utils (``db``) over that same connection. sqlite-utils is built on the first write, not on
+open: importing it (with click, dateutil and pluggy) takes about a third of a second, longer than
+the whole cold start to a chat list is allowed, which reads only.
 """
+
+from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Final
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any, Final
 
 from client.offline.records import CachedMessage
-from client.offline.schema import migrate
+from client.offline.schema import SCHEMA_VERSION, migrate, schema_version
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 LAST_EVENT_ID_KEY: Final = "last_event_id"
 
@@ -27,15 +36,23 @@ class CacheBase:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.me = me
-        self.db = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=False))
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA temp_store=MEMORY")
-        migrate(self.db)
+        self.conn = sqlite3.connect(str(path), check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA temp_store=MEMORY")
+        if schema_version(self.conn) != SCHEMA_VERSION:
+            migrate(self.db)
+
+    @cached_property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils over the cache's connection: every write and transaction uses it."""
+        import sqlite_utils  # on the first write: the start-up read path does without it
+
+        return sqlite_utils.Database(self.conn)
 
     def close(self) -> None:
         """Close the database connection."""
-        self.db.close()
+        self.conn.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -44,9 +61,9 @@ class CacheBase:
             yield
 
     def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
-        """Run a read query and return its rows as dicts (without the savepoint sqlite-utils'
-        ``query`` wraps around every statement: reads are the hot path)."""
-        cursor = self.db.execute(sql, params)
+        """Run a read query and return its rows as dicts (on the connection itself: reads are
+        the hot path, and start-up must not wait for sqlite-utils)."""
+        cursor = self.conn.execute(sql, params)
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

@@ -1,12 +1,17 @@
 """Conversation writes of the cache: users, conversations with the caller's settings, members,
 and the reset before a full resync."""
 
+from __future__ import annotations
+
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from client.offline.cache_messages import MessageCache
 from client.offline.records import MemberRow, MessageStatus, from_iso, to_iso
-from protocol.models import Conversation, ConversationSettings, Member, User
+
+if TYPE_CHECKING:  # the wire models import pydantic: only where used (see ``records``)
+    from protocol.models import Conversation, ConversationSettings, Member, User
 
 
 class ConversationCache(MessageCache):
@@ -30,6 +35,8 @@ class ConversationCache(MessageCache):
 
     def user(self, user_id: str) -> User | None:
         """Return a cached user."""
+        from protocol.models import User  # pydantic: not on the start-up path
+
         row = self.one("SELECT * FROM users WHERE id = ?", [user_id])
         return None if row is None else User.model_validate(row)
 
@@ -141,6 +148,8 @@ class ConversationCache(MessageCache):
 
     def settings(self, conversation_id: str) -> ConversationSettings | None:
         """Return the caller's cached settings of a conversation."""
+        from protocol.models import ConversationSettings  # pydantic: not on the start-up path
+
         row = self.one("SELECT * FROM conversations WHERE id = ?", [conversation_id])
         if row is None:
             return None

@@ -1,16 +1,21 @@
 """Message writes of the cache: optimistic local changes, server messages stored idempotently,
 edits, deletes, reactions, receipts, the read position and pins."""
 
+from __future__ import annotations
+
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from client.offline.cache_base import CacheBase
 from client.offline.records import CachedMessage, MessageStatus, to_iso
 from client.offline.schema import PENDING_POSITION_BASE
-from protocol.models import ForwardOrigin, Message, MessageType, ReactionSummary
+from protocol.enums import MessageType
+
+if TYPE_CHECKING:  # the wire models import pydantic: only where used (see ``records``)
+    from protocol.models import ForwardOrigin, Message, ReactionSummary
 
 _CONFIRMED_RANK: Final = {
     MessageStatus.SENT: 1,
@@ -371,6 +376,8 @@ class MessageCache(CacheBase):
 
     def toggle_reaction_locally(self, local_id: int, emoji: str, add: bool) -> None:
         """Add or remove the caller's reaction in the summary at once (the outbox sends it)."""
+        from protocol.models import ReactionSummary  # pydantic: not on the start-up path
+
         with self.transaction():
             message = self.message(local_id)
             if message is None:

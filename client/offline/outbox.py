@@ -25,13 +25,12 @@ from client.offline.cache import Cache
 from client.offline.outbox_items import (
     COALESCED_KINDS,
     ActionKind,
-    OutboxCounts,
     OutboxItem,
     OutboxState,
     forward_copy_id,
     validate_request,
 )
-from client.offline.records import MessageStatus
+from client.offline.records import MessageStatus, OutboxCounts
 from client.offline.undo import apply_undo
 from protocol.errors import ErrorCode
 from protocol.models import Message

@@ -149,11 +149,3 @@ class OutboxItem:
             created_at=row["created_at"],
             undo=json.loads(row["undo"]) if row["undo"] else None,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxCounts:
-    """How many items wait to be sent and how many failed (the UI's outbox badge)."""
-
-    pending: int
-    failed: int

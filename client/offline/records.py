@@ -1,14 +1,23 @@
-"""Typed rows the cache returns (plain dataclasses; the UI and store read them, never SQL rows)."""
+"""Typed rows the cache returns (plain dataclasses; the UI and store read them, never SQL rows).
+
+Start-up reads the chat list through this module, so it imports no pydantic: the wire models a
+message row holds (reactions, forward origin) are imported where a message is built, and by then
+the network path has usually imported them already (``tests/unit/test_cold_start.py``).
+"""
+
+from __future__ import annotations
 
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from protocol.models import ForwardOrigin, MessageType, ReactionSummary
-from protocol.socket import CamelForwardOrigin
+from protocol.enums import MessageType
+
+if TYPE_CHECKING:
+    from protocol.models import ForwardOrigin, ReactionSummary
 
 
 class MessageStatus(StrEnum):
@@ -37,6 +46,8 @@ def from_iso(value: str | None) -> datetime | None:
 
 
 def _reactions(raw: str, me: str) -> list[ReactionSummary]:
+    from protocol.models import ReactionSummary  # pydantic: not on the start-up path
+
     items: list[dict[str, Any]] = json.loads(raw)
     return [
         ReactionSummary(
@@ -47,6 +58,12 @@ def _reactions(raw: str, me: str) -> list[ReactionSummary]:
         )
         for item in items
     ]
+
+
+def _forward_origin(raw: str) -> ForwardOrigin:
+    from protocol.socket import CamelForwardOrigin  # pydantic: not on the start-up path
+
+    return CamelForwardOrigin.model_validate_json(raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +103,7 @@ class CachedMessage:
         return self.status in (MessageStatus.PENDING, MessageStatus.FAILED)
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any], me: str) -> "CachedMessage":
+    def from_row(cls, row: Mapping[str, Any], me: str) -> CachedMessage:
         """Build from a ``messages`` row (``me`` decides ``reacted_by_me``)."""
         forwarded = row["forwarded_from"]
         waveform = row["media_waveform"]
@@ -106,7 +123,7 @@ class CachedMessage:
             failure_code=row["failure_code"],
             failure_reason=row["failure_reason"],
             reply_to_id=row["reply_to_id"],
-            forwarded_from=CamelForwardOrigin.model_validate_json(forwarded) if forwarded else None,
+            forwarded_from=_forward_origin(forwarded) if forwarded else None,
             mentions=json.loads(row["mentions"]),
             media_url=row["media_url"],
             media_mime=row["media_mime"],
@@ -159,7 +176,7 @@ class ChatRow:
     """A locked group lets only its owner and admins post."""
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> "ChatRow":
+    def from_row(cls, row: Mapping[str, Any]) -> ChatRow:
         """Build from the chat-list query's row (``lm_*`` columns are the last message)."""
         preview = None
         if row["lm_sender_id"] is not None:
@@ -232,3 +249,11 @@ class SearchResult:
     snippet: str
     match_offsets: list[tuple[int, int]]
     rank: float
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxCounts:
+    """How many items wait to be sent and how many failed (the UI's outbox badge)."""
+
+    pending: int
+    failed: int

@@ -5,9 +5,13 @@ Each migration is a list of SQL statements run in one transaction together with 
 Never edit a released migration: append a new one.
 """
 
-from typing import Final
+from __future__ import annotations
 
-import sqlite_utils
+import sqlite3
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:  # imported by the cache on the first write (see ``cache_base``)
+    import sqlite_utils
 
 PENDING_POSITION_BASE: Final = 1 << 60
 """Messages are ordered by ``position``: ``seq`` once the server stored them, this base plus the
@@ -163,9 +167,9 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
-def schema_version(db: sqlite_utils.Database) -> int:
+def schema_version(conn: sqlite3.Connection) -> int:
     """Return the database's ``PRAGMA user_version``."""
-    row = db.execute("PRAGMA user_version").fetchone()
+    row = conn.execute("PRAGMA user_version").fetchone()
     return int(row[0])
 
 
@@ -174,7 +178,7 @@ def migrate(db: sqlite_utils.Database) -> int:
 
     Raises ``RuntimeError`` when the database was written by a newer schema than this code knows.
     """
-    version = schema_version(db)
+    version = schema_version(db.conn)
     if version > SCHEMA_VERSION:
         raise RuntimeError(
             f"cache schema version {version} is newer than this app's ({SCHEMA_VERSION})"

@@ -24,11 +24,11 @@ def cache(tmp_path: Path) -> Cache:
 
 def test_schema_is_migrated_in_wal_mode(tmp_path: Path) -> None:
     c = Cache.open(tmp_path, ME)
-    assert schema_version(c.db) == SCHEMA_VERSION
+    assert schema_version(c.conn) == SCHEMA_VERSION
     assert c.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     c.close()
     again = Cache.open(tmp_path, ME)
-    assert schema_version(again.db) == SCHEMA_VERSION
+    assert schema_version(again.conn) == SCHEMA_VERSION
 
 
 def test_store_message_is_idempotent(cache: Cache) -> None:
@@ -285,7 +285,7 @@ def test_migrations_run_in_order_from_an_older_version(tmp_path: Path) -> None:
     c.db.execute("PRAGMA user_version = 1")
     c.close()
     again = Cache.open(tmp_path, ME)
-    assert schema_version(again.db) == SCHEMA_VERSION == 3
+    assert schema_version(again.conn) == SCHEMA_VERSION == 3
     assert "undo" in again.db["outbox"].columns_dict
     assert "locked" in again.db["conversations"].columns_dict
     assert "muted_until" in again.db["members"].columns_dict

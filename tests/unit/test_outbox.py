@@ -11,9 +11,9 @@ from client.errors import AuthError, ForbiddenError, NetworkError, NotFoundError
 from client.offline.cache import Cache
 from client.offline.cache_messages import StoreOutcome
 from client.offline.outbox import NOT_SENT, Outbox, failure_reason
-from client.offline.outbox_items import ActionKind, OutboxCounts, OutboxItem, OutboxState
+from client.offline.outbox_items import ActionKind, OutboxItem, OutboxState
 from client.offline.outbox_worker import OutboxWorker, RetryPolicy
-from client.offline.records import MessageStatus
+from client.offline.records import MessageStatus, OutboxCounts
 from client.offline.transport import Route
 from protocol.errors import ErrorCode
 from protocol.models import Message

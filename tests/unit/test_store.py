@@ -6,7 +6,8 @@ import pytest
 
 from client.offline.cache import Cache
 from client.offline.outbox import Outbox
-from client.offline.outbox_items import ActionKind, OutboxCounts
+from client.offline.outbox_items import ActionKind
+from client.offline.records import OutboxCounts
 from client.offline.sync import Changes, SyncListener
 from client.store import Store, Topic
 from protocol.models import PresenceStatus
