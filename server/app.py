@@ -35,6 +35,7 @@ from server.db.migrate import upgrade_to_head
 from server.db.session import connect_sqlite_writer, create_engine, session_factory
 from server.errors import install_error_handlers
 from server.realtime.publisher import SocketPublisher
+from server.realtime.redis_manager import BatchingRedisManager
 from server.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from server.services.send_queue import SendQueue
 from server.services.tokens import TokenService
@@ -58,7 +59,7 @@ def build_context(settings: Settings) -> ServerContext:
         else None
     )
     manager = (
-        socketio.AsyncRedisManager(settings.redis_url, channel=f"{settings.redis_namespace}:sio")
+        BatchingRedisManager(settings.redis_url, channel=f"{settings.redis_namespace}:sio")
         if settings.redis_url
         else None
     )

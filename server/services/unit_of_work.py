@@ -242,7 +242,11 @@ class Database:
 
         On SQLite the process's writers (this and ``batch``) take turns (SQLite allows one
         writer at a time; queueing here avoids BUSY errors and WAL snapshot conflicts) and
-        publish before the next writer starts, so live events leave in event-id order.
+        publish before the next writer starts, so live events leave in event-id order. On
+        PostgreSQL writers run concurrently and publish through one chain (``batch`` too), so
+        a node's live events leave in the order their transactions committed; the events of
+        different nodes may interleave out of id order, which clients detect (an ``eventId`` at
+        or below one already applied) and repair from ``GET /sync``.
         """
         if not self.is_sqlite:
             async with self._transaction() as uow:
@@ -281,14 +285,17 @@ class Database:
             if sqlite_batch.emits:
                 await self.publisher.publish(sqlite_batch.emits, ())
 
-    def _publish_in_order(self, emits: Sequence[Emit]) -> "asyncio.Future[None]":
-        """Publish ``emits`` once the previous batch's are out (publishing never raises)."""
+    def _publish_in_order(
+        self, emits: Sequence[Emit], rooms: Sequence[RoomChange] = ()
+    ) -> "asyncio.Future[None]":
+        """Publish ``emits`` (after ``rooms``) once the previous transaction's are out
+        (publishing never raises)."""
         previous = self._last_publish
 
         async def publish() -> None:
             if previous is not None:
-                await previous
-            await self.publisher.publish(emits, ())
+                await asyncio.wait([previous])  # done, even if cancelled: the chain goes on
+            await self.publisher.publish(emits, rooms)
 
         self._last_publish = asyncio.ensure_future(publish())
         return self._last_publish
@@ -327,5 +334,10 @@ class Database:
             uow = UnitOfWork(session, is_postgres=not self.is_sqlite)
             async with session.begin():
                 yield uow
-        if uow.emits or uow.room_changes:
+        if not (uow.emits or uow.room_changes):
+            return
+        if self.is_sqlite:
             await self.publisher.publish(uow.emits, uow.room_changes)
+        else:
+            # shielded: a caller cancelled while waiting must not cancel the publish
+            await asyncio.shield(self._publish_in_order(uow.emits, uow.room_changes))

@@ -137,3 +137,27 @@ async def test_conversation_created_while_online_reaches_the_other_node(nodes: N
     finally:
         await on_first.sio.disconnect()
         await on_second.sio.disconnect()
+
+
+async def test_a_burst_reaches_both_nodes_in_order(nodes: Nodes) -> None:
+    """Sends pipelined on one socket (within the rate limit) are stored in batches whose emits
+    leave in one Redis round trip: every socket, on this node and the other, gets them all, in
+    seq order."""
+    alice, bob = register(nodes.first.url), register(nodes.second.url)
+    conversation_id = alice.direct_with(bob)
+    sender = await _connected(nodes.first.url, alice)
+    same_node = await _connected(nodes.first.url, bob)
+    other_node = await _connected(nodes.second.url, bob)
+    try:
+        acks = await asyncio.gather(
+            *(sender.send(conversation_id, f"burst {i}") for i in range(25))
+        )
+        ids = [ack["id"] for ack in sorted(acks, key=lambda ack: ack["seq"])]
+        for listener in (same_node, other_node):
+            await listener.message(ids[-1])
+            seqs = [m["seq"] for m in listener.messages if m["conversationId"] == conversation_id]
+            assert seqs == sorted(seqs) and len(seqs) == 25
+            assert [m["id"] for m in listener.messages] == ids
+    finally:
+        for listener in (sender, same_node, other_node):
+            await listener.sio.disconnect()

@@ -1,0 +1,77 @@
+"""The batching Redis manager publishes a run of emits in one pipeline, in order, in the very
+format python-socketio's own ``emit`` publishes (so other nodes handle them unchanged)."""
+
+import json
+from typing import Any
+
+import socketio
+
+from server.realtime.redis_manager import BatchingRedisManager
+from server.services.unit_of_work import Emit
+
+
+class FakePipeline:
+    """Records the commands queued on it and what ``execute`` sent."""
+
+    def __init__(self, redis: "FakeRedis") -> None:
+        self.redis = redis
+        self.queued: list[tuple[str, str]] = []
+
+    def publish(self, channel: str, message: str) -> None:
+        self.queued.append((channel, message))
+
+    async def execute(self) -> None:
+        self.redis.round_trips.append(self.queued)
+
+
+class FakeRedis:
+    def __init__(self) -> None:
+        self.round_trips: list[list[tuple[str, str]]] = []
+        self.published: list[tuple[str, str]] = []
+
+    def pipeline(self, transaction: bool) -> FakePipeline:
+        assert transaction is False
+        return FakePipeline(self)
+
+    async def publish(self, channel: str, message: str) -> None:
+        self.published.append((channel, message))
+
+
+def _manager() -> tuple[BatchingRedisManager, FakeRedis, list[dict[str, Any]]]:
+    manager = BatchingRedisManager("redis://127.0.0.1:1/0", channel="test:sio")
+    socketio.AsyncServer(async_mode="asgi", client_manager=manager)
+    redis = FakeRedis()
+    manager.redis, manager.connected = redis, True
+    delivered: list[dict[str, Any]] = []
+
+    async def deliver_here(message: dict[str, Any]) -> None:
+        delivered.append(message)
+
+    manager._handle_emit = deliver_here
+    return manager, redis, delivered
+
+
+async def test_a_run_of_emits_is_one_round_trip_in_order() -> None:
+    manager, redis, delivered = _manager()
+    emits = [Emit("message_new", {"seq": i}, ("conversation:c1",)) for i in range(5)]
+    await manager.emit_many(emits)
+    assert len(redis.round_trips) == 1
+    published = [json.loads(message) for _, message in redis.round_trips[0]]
+    assert [m["data"] for m in published] == [[{"seq": i}] for i in range(5)]
+    assert {channel for channel, _ in redis.round_trips[0]} == {"test:sio"}
+    assert delivered == published
+
+
+async def test_published_like_python_socketios_own_emit() -> None:
+    manager, redis, _ = _manager()
+    await manager.emit("message_new", {"seq": 1}, room=["conversation:c1"])
+    await manager.emit_many([Emit("message_new", {"seq": 1}, ("conversation:c1",))])
+    own = json.loads(redis.published[0][1])
+    batched = json.loads(redis.round_trips[0][0][1])
+    assert batched == own
+
+
+async def test_nothing_to_publish_is_no_round_trip() -> None:
+    manager, redis, _ = _manager()
+    await manager.emit_many([])
+    assert redis.round_trips == []
