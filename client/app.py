@@ -16,6 +16,7 @@ import flet as ft
 from client.actions import ServerActions
 from client.config import Settings, load_settings
 from client.errors import AuthError
+from client.history import History
 from client.services.engine import Engine
 from client.services.session import Session, profile_server_url
 from client.theme import apply_theme
@@ -134,7 +135,8 @@ class App:
             title_of=self._title,
             on_left=self._left,
         )
-        home = Home(store, controller, engine.account.user_id, flows.new_chat, flows)
+        history = History(engine.cache, self.session.api)
+        home = Home(store, controller, engine.account.user_id, flows.new_chat, flows, history)
 
         def sign_out() -> None:
             self.page.run_task(self.sign_out)

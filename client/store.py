@@ -8,7 +8,7 @@ pages older or newer on demand.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -38,6 +38,40 @@ class Topic(StrEnum):
 Listener = Callable[[Topic], None]
 JUMP_CONTEXT_AFTER = 2
 """Messages after the one ``Store.open_at`` jumps to that its window includes."""
+
+
+def contiguous_head(
+    messages: Sequence[CachedMessage], after: int | None = None
+) -> list[CachedMessage]:
+    """The leading run of ``messages`` (oldest first) with no seq missing, starting just
+    after seq ``after`` when given (empty when the first one is not ``after + 1``). A
+    conversation's seqs are 1, 2, 3, … with none skipped, so a jump in seq is a part of the
+    history the cache does not hold. Unsent messages (no seq) follow the last sent one."""
+    kept: list[CachedMessage] = []
+    expected = None if after is None else after + 1
+    for message in messages:
+        if message.seq is not None:
+            if expected is not None and message.seq != expected:
+                break
+            expected = message.seq + 1
+        kept.append(message)
+    return kept
+
+
+def contiguous_tail(
+    messages: Sequence[CachedMessage], before: int | None = None
+) -> list[CachedMessage]:
+    """The trailing run of ``messages`` (oldest first) with no seq missing, ending just
+    before seq ``before`` when given (see ``contiguous_head``)."""
+    kept: list[CachedMessage] = []
+    expected = None if before is None else before - 1
+    for message in reversed(messages):
+        if message.seq is not None:
+            if expected is not None and message.seq != expected:
+                break
+            expected = message.seq - 1
+        kept.append(message)
+    return kept[::-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,30 +180,36 @@ class Store:
 
     def open_chat(self, conversation_id: str) -> ChatWindow:
         """Open a chat at its newest messages (one page)."""
-        page = self.cache.messages_before(conversation_id, None, self.page_size)
+        page = contiguous_tail(self.cache.messages_before(conversation_id, None, self.page_size))
         self.window = ChatWindow(
-            conversation_id, tuple(page), len(page) == self.page_size, at_latest=True
+            conversation_id, tuple(page), self._has_older(page), at_latest=True
         )
         self._notify(Topic.OPEN_CHAT)
         return self.window
 
     def open_at(self, conversation_id: str, message_id: str) -> ChatWindow | None:
         """Open a chat at one message (a search hit, a pinned message, a quoted original),
-        however old it is: a page ending ``JUMP_CONTEXT_AFTER`` messages after it, so a list
-        showing the window's newest end shows the message. None (and the window unchanged)
-        when the message is not in the cache."""
+        however old it is: the cached messages before it (up to a page) and
+        ``JUMP_CONTEXT_AFTER`` after it, so a list showing the window's newest end shows the
+        message. None (and the window unchanged) when the message is not in the cache."""
         target = self.cache.message_by_id(message_id)
         if target is None or target.conversation_id != conversation_id:
             return None
-        older_wanted = self.page_size - 1 - JUMP_CONTEXT_AFTER
-        older = self.cache.messages_before(conversation_id, target.position, older_wanted)
-        rest = self.page_size - len(older)
-        newer = self.cache.messages_after(conversation_id, target.position - 1, rest)
+        older = contiguous_tail(
+            self.cache.messages_before(
+                conversation_id, target.position, self.page_size - 1 - JUMP_CONTEXT_AFTER
+            ),
+            before=target.seq,
+        )
+        wanted = 1 + JUMP_CONTEXT_AFTER
+        found = self.cache.messages_after(conversation_id, target.position - 1, wanted + 1)
+        newer = contiguous_head(found)[:wanted]
+        messages = older + newer
         self.window = ChatWindow(
             conversation_id,
-            tuple(older + newer),
-            has_older=len(older) == older_wanted,
-            at_latest=len(newer) < rest,
+            tuple(messages),
+            has_older=self._has_older(messages),
+            at_latest=len(newer) == len(found),
         )
         self._notify(Topic.OPEN_CHAT)
         return self.window
@@ -180,40 +220,81 @@ class Store:
         self._notify(Topic.OPEN_CHAT)
 
     def load_older(self) -> bool:
-        """Prepend the page before the window (dropping the newest beyond ``window_size``);
-        False when there is nothing older."""
+        """Prepend the cached page before the window (dropping the newest beyond
+        ``window_size``); False when there is nothing older in the cache, or the cache misses
+        the messages just before the window (``missing_before``)."""
         w = self.window
         if w is None or not w.has_older or not w.messages:
             return False
-        page = self.cache.messages_before(w.conversation_id, w.messages[0].position, self.page_size)
+        first = w.messages[0]
+        found = self.cache.messages_before(w.conversation_id, first.position, self.page_size)
+        page = contiguous_tail(found, before=first.seq)
+        if not page:
+            return False
         merged = tuple(page) + w.messages
         trimmed = merged[: self.window_size]
         self.window = ChatWindow(
             w.conversation_id,
             trimmed,
-            has_older=len(page) == self.page_size,
+            has_older=self._has_older(page),
             at_latest=w.at_latest and len(trimmed) == len(merged),
         )
         self._notify(Topic.OPEN_CHAT)
-        return bool(page)
+        return True
 
     def load_newer(self) -> bool:
-        """Append the page after the window (dropping the oldest beyond ``window_size``);
-        False when the window already ends at the newest message."""
+        """Append the cached page after the window (dropping the oldest beyond
+        ``window_size``); False when the window already ends at the newest message, or the
+        cache misses the messages just after it (``missing_after``)."""
         w = self.window
         if w is None or w.at_latest or not w.messages:
             return False
-        page = self.cache.messages_after(w.conversation_id, w.messages[-1].position, self.page_size)
+        last = w.messages[-1]
+        found = self.cache.messages_after(w.conversation_id, last.position, self.page_size)
+        page = contiguous_head(found, after=last.seq)
+        if not page:
+            return False
         merged = w.messages + tuple(page)
         trimmed = merged[-self.window_size :]
         self.window = ChatWindow(
             w.conversation_id,
             trimmed,
             has_older=w.has_older or len(trimmed) < len(merged),
-            at_latest=len(page) < self.page_size,
+            at_latest=len(page) == len(found) < self.page_size,
         )
         self._notify(Topic.OPEN_CHAT)
-        return bool(page)
+        return True
+
+    def missing_before(self) -> int | None:
+        """The seq of the window's first message when older messages exist on the server but
+        the cache does not hold the one just before it (a page to fetch before that seq)."""
+        w = self.window
+        if w is None or not w.messages or not w.has_older:
+            return None
+        first = w.messages[0].seq
+        if first is None or self.cache.has_seq(w.conversation_id, first - 1):
+            return None
+        return first
+
+    def missing_after(self) -> int | None:
+        """The seq of the window's last message when newer messages are cached but the one
+        just after it is not (the server has the messages in between)."""
+        w = self.window
+        if w is None or not w.messages or w.at_latest:
+            return None
+        last = w.messages[-1].seq
+        if last is None or self.cache.has_seq(w.conversation_id, last + 1):
+            return None
+        return last
+
+    def _has_older(self, messages: Sequence[CachedMessage]) -> bool:
+        """Whether a conversation has messages before ``messages`` (its seqs start at 1)."""
+        if not messages:
+            return False
+        first = messages[0]
+        if first.seq is not None:
+            return first.seq > 1
+        return bool(self.cache.messages_before(first.conversation_id, first.position, 1))
 
     def _reload_window(self) -> None:
         w = self.window
@@ -223,15 +304,21 @@ class Store:
             return
         start = w.messages[0].position - 1
         if not w.at_latest:
-            page = self.cache.messages_after(w.conversation_id, start, len(w.messages))
+            found = self.cache.messages_after(w.conversation_id, start, len(w.messages))
+            page = contiguous_head(found)
             self.window = ChatWindow(w.conversation_id, tuple(page), w.has_older, False)
             return
-        page = self.cache.messages_after(w.conversation_id, start, self.window_size + 1)
+        found = self.cache.messages_after(w.conversation_id, start, self.window_size + 1)
+        page = contiguous_head(found)
         if len(page) > self.window_size:
-            latest = self.cache.messages_before(w.conversation_id, None, self.window_size)
+            latest = contiguous_tail(
+                self.cache.messages_before(w.conversation_id, None, self.window_size)
+            )
             self.window = ChatWindow(w.conversation_id, tuple(latest), True, True)
         else:
-            self.window = ChatWindow(w.conversation_id, tuple(page), w.has_older, True)
+            self.window = ChatWindow(
+                w.conversation_id, tuple(page), w.has_older, at_latest=len(page) == len(found)
+            )
 
     # --- typing, presence, connection, outbox -------------------------------------------------
 

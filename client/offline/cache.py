@@ -86,6 +86,15 @@ class Cache(ConversationCache):
         )
         return [CachedMessage.from_row(r, self.me) for r in rows]
 
+    def has_seq(self, conversation_id: str, seq: int) -> bool:
+        """Whether the cache holds the message with ``seq`` of a conversation (a sent message's
+        position is its seq)."""
+        row = self.one(
+            "SELECT 1 FROM messages WHERE conversation_id = ? AND position = ?",
+            [conversation_id, seq],
+        )
+        return row is not None
+
     def latest_received(self, conversation_id: str) -> CachedMessage | None:
         """The newest stored message of a conversation (what a read receipt points at)."""
         row = self.one(

@@ -123,7 +123,7 @@ class ChatView:
         handlers = BubbleHandlers(
             on_actions=self.open_actions,
             on_toggle_reaction=actions.toggle_reaction,
-            on_open_reply=self.jump_to,
+            on_open_reply=self._open_reply,
             on_retry=actions.retry,
             on_discard=actions.discard,
             on_show_edits=actions.show_edits,
@@ -145,6 +145,11 @@ class ChatView:
         self.title = ft.Text("", weight=ft.FontWeight.BOLD, size=16, max_lines=1)
         self.status = ft.Text("", size=12, color=ft.Colors.ON_SURFACE_VARIANT, max_lines=1)
         self.avatar_slot = ft.Container()
+        self.on_search: Callable[[], None] | None = None
+        """Set to offer "Search in this chat"."""
+        self.search_button = icon_button(
+            ft.Icons.SEARCH, "Search in this chat", on_click=self._search
+        )
         self.header_actions = ft.Row(spacing=0)
         """Buttons at the header's end (chat settings, group info), filled by the home screen."""
         self.pinned = ft.Container(
@@ -185,6 +190,7 @@ class ChatView:
                             self.back,
                             self.avatar_slot,
                             ft.Column([self.title, self.status], spacing=0, expand=True),
+                            self.search_button,
                             self.header_actions,
                         ],
                         spacing=8,
@@ -234,11 +240,21 @@ class ChatView:
             text.value = f"Pinned: {summary(header.pinned, 80)}"
             self.pinned.tooltip = "Go to the pinned message"
 
-    def jump_to(self, message_id: str) -> None:
-        """Show the message with server id ``message_id`` in context, highlighted."""
+    def jump_to(self, message_id: str) -> bool:
+        """Show the cached message with server id ``message_id`` in context, highlighted;
+        False when the cache does not hold it."""
         message = self._find(message_id)
-        if message is not None and self.messages.open_at(message):
-            refresh(self.messages.list)
+        if message is None or not self.messages.open_at(message):
+            return False
+        refresh(self.messages.list)
+        return True
+
+    def _open_reply(self, message_id: str) -> None:
+        self.jump_to(message_id)
+
+    def _search(self) -> None:
+        if self.on_search is not None:
+            self.on_search()
 
     def _open_pinned(self) -> None:
         if self.header_data is not None and self.header_data.pinned is not None:

@@ -8,7 +8,9 @@ from functools import lru_cache
 import flet as ft
 
 from client.group_rules import MANAGER_ROLES, posting_notice
-from client.offline.records import CachedMessage, ChatRow, MemberRow, SearchResult
+from client.history import History
+from client.offline.records import CachedMessage, ChatRow, MemberRow
+from client.search_hits import Hit
 from client.store import Store, Topic
 from client.theme import WIDE_LAYOUT_MIN_WIDTH
 from client.views.bubble import BubbleData, ReplyQuote
@@ -16,8 +18,8 @@ from client.views.chat import ChatActions, ChatHeader, ChatView
 from client.views.chat_list import ChatListView, ChatTileData
 from client.views.conversation_flows import ConversationFlows
 from client.views.mention_picker import MentionPicker
-from client.views.search import search_dialog
-from client.views.widgets import close_dialog, dialog_open, icon_button, refresh
+from client.views.search_flow import SearchFlow
+from client.views.widgets import dialog_open, icon_button, refresh
 from protocol.models import PresenceStatus
 
 CONNECTION_TEXT = {
@@ -36,10 +38,14 @@ class Home:
         me: str,
         on_new_chat: Callable[[], None],
         flows: ConversationFlows | None = None,
+        history: History | None = None,
     ) -> None:
         """``me`` is the signed-in user's id; ``flows`` (when connected to a server) adds the
-        refresh button, chat settings, group info and reporting."""
+        refresh button, chat settings, group info and reporting; ``history`` (likewise) fetches
+        the history the cache lacks and searches the server too."""
         self.store = store
+        self.history = history
+        self.search_flow: SearchFlow | None = None
         self.actions = actions
         self.me = me
         self.page: ft.Page | None = None
@@ -62,6 +68,8 @@ class Home:
             on_back=self.close_chat,
             find_message=store.cache.message_by_id,
         )
+        self.chat.messages.history = history
+        self.chat.on_search = self.search_chat
         composer = self.chat.composer
         self.mentions = MentionPicker(self._mention_candidates, me, composer.replace)
         composer.suggestions.content = self.mentions.control
@@ -155,6 +163,14 @@ class Home:
     def attach(self, page: ft.Page) -> None:
         """Remember the page and lay out for its width (call again on resize)."""
         self.page = page
+        self.search_flow = SearchFlow(
+            page,
+            self.store.cache,
+            self.history,
+            self._hit_title,
+            self.show_message,
+            self.open_chat,
+        )
         self.layout(page.width or WIDE_LAYOUT_MIN_WIDTH)
 
     def layout(self, width: float) -> None:
@@ -274,27 +290,31 @@ class Home:
         """Show the archived chats (True) or the main list (False)."""
         self.store.load_chat_list(archived)
 
+    def show_message(self, conversation_id: str, message_id: str) -> bool:
+        """Open a chat at one of its cached messages, highlighted; False (and nothing opened)
+        when the cache does not hold it."""
+        message = self.store.cache.message_by_id(message_id)
+        if message is None or message.conversation_id != conversation_id:
+            return False
+        if self.chat.conversation_id != conversation_id:
+            self.open_chat(conversation_id)
+        return self.chat.jump_to(message_id)
+
     def search(self, query: str) -> None:
-        """Search the cached messages of every chat and list the hits in a dialog."""
-        page = self.page
-        if page is None or not query:
-            return
-        results = self.store.cache.search(query)
+        """Search the messages of every chat (the chat list's search field)."""
+        if self.search_flow is not None and query:
+            self.search_flow.open(query)
 
-        def title(result: SearchResult) -> str:
-            row = self.store.cache.conversation(result.message.conversation_id)
-            return self.title_of(row) if row is not None else (result.conversation_title or "")
+    def search_chat(self) -> None:
+        """Search the messages of the open chat."""
+        conversation_id = self.chat.conversation_id
+        row = self.store.cache.conversation(conversation_id) if conversation_id else None
+        if self.search_flow is not None and row is not None:
+            self.search_flow.open("", row.id, self.title_of(row))
 
-        def choose(result: SearchResult) -> None:
-            close_dialog(page)
-            self.open_chat(result.message.conversation_id)
-            if result.message.id is not None:
-                self.chat.jump_to(result.message.id)
-
-        def close() -> None:
-            close_dialog(page)
-
-        page.show_dialog(search_dialog(query, results, title, choose, close))
+    def _hit_title(self, hit: Hit) -> str:
+        row = self.store.cache.conversation(hit.conversation_id)
+        return self.title_of(row) if row is not None else (hit.conversation_title or "")
 
     def close_chat(self) -> None:
         """Back to the list (phone layout)."""

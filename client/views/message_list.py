@@ -4,16 +4,22 @@ The list is a reversed ``ListView`` (index 0 is the newest message, at the botto
 older messages at the top never moves what the reader is looking at. Scrolling near the top asks
 the store for the older page, near the bottom (when the window does not end at the newest
 message) for the newer one; the store drops messages beyond its window size, so the number of
-message controls stays bounded however long the history is. New messages join the list only
-while the reader is at the bottom; otherwise they are counted for the scroll-to-bottom button.
+message controls stays bounded however long the history is. Where the cache does not hold the
+next page (a new device caches only recent messages; a jump fetched a page far back), the list
+asks its ``history`` to fetch it first — still one page change at a time. New messages join the
+list only while the reader is at the bottom; otherwise they are counted for the scroll-to-bottom
+button.
 """
 
-from collections.abc import Callable
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, tzinfo
 from typing import Protocol
 
 import flet as ft
 
+from client.errors import OpenChatError
 from client.offline.records import CachedMessage, MessageStatus
 from client.store import ChatWindow
 from client.views.bubble import BubbleData, BubbleHandlers, bubble
@@ -24,6 +30,10 @@ EDGE_PIXELS = 600.0
 """Ask for the next page when the viewport is this close to the window's edge."""
 BOTTOM_PIXELS = 24.0
 """Within this distance of the bottom the reader counts as "at the bottom"."""
+HIGHLIGHT_SECONDS = 2.5
+"""How long the message a jump went to stays highlighted."""
+
+log = logging.getLogger(__name__)
 
 
 class WindowSource(Protocol):
@@ -45,6 +55,26 @@ class WindowSource(Protocol):
 
     def open_at(self, conversation_id: str, message_id: str) -> ChatWindow | None:
         """Reset the window to end just after one message; None when it is not cached."""
+        ...
+
+    def missing_before(self) -> int | None:
+        """The window's first seq when the cache lacks the messages before it."""
+        ...
+
+    def missing_after(self) -> int | None:
+        """The window's last seq when the cache lacks the messages after it."""
+        ...
+
+
+class HistoryFetcher(Protocol):
+    """Fetches the pages the cache lacks (``client.history.History``)."""
+
+    def fill_before(self, conversation_id: str, seq: int) -> Awaitable[int]:
+        """Cache the page before ``seq``; how many messages came."""
+        ...
+
+    def fill_after(self, conversation_id: str, seq: int) -> Awaitable[int]:
+        """Cache the page after ``seq``; how many messages came."""
         ...
 
 
@@ -84,6 +114,8 @@ class MessageList:
         self._latest_missed: ft.OnScrollEvent | None = None
         """The newest scroll event that came while a page change was under way."""
         self.on_unseen_change: Callable[[int], None] = lambda _: None
+        self.history: HistoryFetcher | None = None
+        """Fetches the pages the cache lacks; without it paging stops where the cache ends."""
         self.list = ft.ListView(
             reverse=True,
             expand=True,
@@ -125,7 +157,15 @@ class MessageList:
         page = page_of(self.list)
         if page is not None:
             page.run_task(self.list.scroll_to, offset=0)
+            page.run_task(self._fade_highlight, message.local_id)
         return True
+
+    async def _fade_highlight(self, local_id: int) -> None:
+        await asyncio.sleep(HIGHLIGHT_SECONDS)
+        if self.highlight == local_id:
+            self.highlight = None
+            self.refresh()
+            refresh(self.list)
 
     @property
     def showing_latest(self) -> bool:
@@ -258,11 +298,11 @@ class MessageList:
         # the average height of what is loaded (heights are only known to Flutter)
         per_item = (event.max_scroll_extent + event.viewport_dimension) / len(before)
         if event.max_scroll_extent - event.pixels < EDGE_PIXELS:
-            if not self._source.load_older():
+            if not await self._older():
                 return
             shift = -sum(1 for i in before if i not in self._after_ids()) * per_item
         elif event.pixels < EDGE_PIXELS and not window.at_latest:
-            if not self._source.load_newer():
+            if not await self._newer():
                 return
             shift = sum(1 for i in self._after_ids() if i not in before) * per_item
         else:
@@ -272,9 +312,43 @@ class MessageList:
         if shift and page_of(self.list) is not None:
             await self.list.scroll_to(delta=shift)
 
+    async def _older(self) -> bool:
+        """Page back, fetching the page first when the cache lacks it."""
+        if self._source.load_older():
+            return True
+        seq = self._source.missing_before()
+        history, conversation_id = self.history, self.conversation_id
+        if seq is None or history is None or conversation_id is None:
+            return False
+        return await _fetched(history.fill_before(conversation_id, seq)) and (
+            self._source.load_older()
+        )
+
+    async def _newer(self) -> bool:
+        """Page forward, fetching the page first when the cache lacks it."""
+        if self._source.load_newer():
+            return True
+        seq = self._source.missing_after()
+        history, conversation_id = self.history, self.conversation_id
+        if seq is None or history is None or conversation_id is None:
+            return False
+        return await _fetched(history.fill_after(conversation_id, seq)) and (
+            self._source.load_newer()
+        )
+
     def _after_ids(self) -> set[int]:
         window = self._source.window
         return {m.local_id for m in window.messages} if window is not None else set()
+
+
+async def _fetched(fetch: Awaitable[int]) -> bool:
+    """Whether a page came; offline (or refused) the list simply stops where the cache ends,
+    and the next scroll at the edge asks again."""
+    try:
+        return await fetch > 0
+    except OpenChatError as error:
+        log.info("history page not fetched: %s", error)
+        return False
 
 
 def _separator(text: str, unread: bool = False) -> ft.Control:

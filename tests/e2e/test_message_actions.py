@@ -106,6 +106,19 @@ def message_action(page: Page, text: str, action: str) -> None:
     page.get_by_text(action, exact=True).click()
 
 
+def search_and_choose(page: Page, query: str, hit_text: str, shot: str) -> None:
+    """Search every chat for ``query`` from the chat list, screenshot the results as ``shot``
+    and choose the hit showing ``hit_text``."""
+    type_into(page.get_by_label("Search chats and messages", exact=True), query)
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Search all chats")).to_be_visible()
+    hit = page.get_by_text(re.compile(re.escape(hit_text)))
+    expect(hit).to_be_visible()
+    screenshot(page, shot)
+    hit.click()
+    expect(page.get_by_text("Search all chats")).to_have_count(0)
+
+
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
     """Poll ``condition`` until it holds (the page updates asynchronously)."""
     deadline = time.monotonic() + timeout
@@ -189,7 +202,7 @@ def test_forward_to_another_chat(world: World) -> None:
 
 def test_search_finds_a_message_and_opens_its_chat(world: World) -> None:
     """Search lists matching messages with their chat, even one with many newer messages after
-    it; choosing one opens that chat."""
+    it; choosing one opens that chat at the message."""
     alice = world.alice_page
     word = f"zebra{uuid.uuid4().hex[:6]}"
     open_chat(alice, "Carol Chen")
@@ -198,16 +211,9 @@ def test_search_finds_a_message_and_opens_its_chat(world: World) -> None:
         _send(world.bob, world.alice_bob, f"Later note {number}")
     expect(tile(alice, "Bob Baker")).to_contain_text(f"Later note {FILLER_MESSAGES}")
 
-    search = alice.get_by_label("Search chats and messages", exact=True)
-    type_into(search, word)
-    alice.keyboard.press("Enter")
-    expect(alice.get_by_text(f"Results for “{word}”")).to_be_visible()
-    hit = alice.get_by_text(re.compile("crossing is on Elm Street"))
-    expect(hit).to_be_visible()
-    screenshot(alice, "search-results")
-    hit.click()
-    expect(alice.get_by_text(f"Results for “{word}”")).to_have_count(0)
+    search_and_choose(alice, word, "crossing is on Elm Street", "search-results")
     expect(tile(alice, "Bob Baker")).to_have_attribute("aria-current", "true")
+    expect(bubble(alice, f"The {word} crossing is on Elm Street")).to_be_in_viewport()
     screenshot(alice, "search-opened")
 
 

@@ -1,0 +1,90 @@
+"""The parts of a conversation's history the cache does not hold, fetched from the server when
+the reader goes there: the page around a message a search found only on the server, and the
+pages that close a hole in the cache as the reader pages older or newer (``Store.missing_before``
+/ ``missing_after``). Also the server's side of message search.
+
+A new device caches only each conversation's recent messages; a conversation's seqs are 1, 2,
+3, … with none skipped, so a page of the history is asked for by seq (``GET
+/conversations/{id}/messages?cursor=`` returns the messages before a seq, newest first). What is
+fetched is written to the cache; the store reads it from there. These actions await the server
+and raise ``client.errors`` exceptions for the caller to explain.
+"""
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from client.offline.cache import Cache
+from client.search_hits import Hit, server_hit
+from protocol.limits import MAX_PAGE_SIZE
+from protocol.models import Message, Page, SearchHit
+
+AROUND_BEFORE = 40
+"""Messages before a jump's target fetched with it (the store's jump window shows up to
+``page_size`` messages ending just after the target)."""
+AROUND_AFTER = 20
+"""Messages after a jump's target fetched with it."""
+FILL_PAGE = 50
+"""Messages fetched to close a hole in the cache."""
+SERVER_SEARCH_LIMIT = 30
+
+
+class HistoryApi(Protocol):
+    """The part of ``client.services.api.ApiClient`` that ``History`` uses."""
+
+    async def messages(
+        self, conversation_id: str, *, cursor: str | None = None, limit: int | None = None
+    ) -> Page[Message]:
+        """``GET /conversations/{id}/messages``: newest first, before seq ``cursor``."""
+        ...
+
+    async def search_messages(
+        self, query: str, *, conversation_id: str | None = None, limit: int | None = None
+    ) -> Page[SearchHit]:
+        """``GET /search/messages``."""
+        ...
+
+
+class History:
+    """Fetches pages of history into the cache, and searches on the server."""
+
+    def __init__(self, cache: Cache, api: HistoryApi) -> None:
+        self.cache = cache
+        self.api = api
+
+    async def load_around(self, conversation_id: str, seq: int) -> int:
+        """Cache the messages around seq ``seq`` (``AROUND_BEFORE`` before it, the message,
+        ``AROUND_AFTER`` after it); returns how many the server had."""
+        first = max(1, seq - AROUND_BEFORE)
+        return await self._load(conversation_id, first, seq + AROUND_AFTER)
+
+    async def fill_before(self, conversation_id: str, seq: int) -> int:
+        """Cache the page just before seq ``seq``; returns how many messages came."""
+        return await self._load(conversation_id, max(1, seq - FILL_PAGE), seq - 1)
+
+    async def fill_after(self, conversation_id: str, seq: int) -> int:
+        """Cache the page just after seq ``seq``; returns how many messages came."""
+        return await self._load(conversation_id, seq + 1, seq + FILL_PAGE)
+
+    async def _load(self, conversation_id: str, first: int, last: int) -> int:
+        """Cache the messages with seqs ``first``…``last`` (fewer where the history ends)."""
+        if last < first:
+            return 0
+        page = await self.api.messages(
+            conversation_id, cursor=str(last + 1), limit=min(MAX_PAGE_SIZE, last - first + 1)
+        )
+        self._store(page.items)
+        return len(page.items)
+
+    def _store(self, messages: Sequence[Message]) -> None:
+        with self.cache.transaction():
+            for message in sorted(messages, key=lambda m: m.seq):
+                self.cache.store_message(message)
+
+    async def search(self, query: str, conversation_id: str | None = None) -> list[Hit]:
+        """The server's best matches for ``query`` (in one conversation when given)."""
+        if not query.strip():
+            return []
+        page = await self.api.search_messages(
+            query, conversation_id=conversation_id, limit=SERVER_SEARCH_LIMIT
+        )
+        return [server_hit(hit) for hit in page.items]
