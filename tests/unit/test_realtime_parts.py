@@ -26,6 +26,8 @@ class BrokenServer:
 
     def __init__(self) -> None:
         self.emits: list[str] = []
+        self.manager = None
+        """python-socketio's in-process manager stands here: emits go one by one."""
 
     async def emit(self, event: str, data: Any, **kwargs: Any) -> None:
         self.emits.append(event)

@@ -75,3 +75,17 @@ async def test_nothing_to_publish_is_no_round_trip() -> None:
     manager, redis, _ = _manager()
     await manager.emit_many([])
     assert redis.round_trips == []
+
+
+async def test_redis_away_is_logged_not_raised() -> None:
+    manager, redis, delivered = _manager()
+
+    async def refuse() -> None:
+        raise ConnectionError("redis is away")
+
+    failing = FakePipeline(redis)
+    failing.execute = refuse  # type: ignore[method-assign]
+    redis.pipeline = lambda transaction: failing  # type: ignore[method-assign]
+    await manager.emit_many([Emit("message_new", {"seq": 1}, ("conversation:c1",))])
+    assert len(delivered) == 1  # this node's sockets still got it
+    assert not manager.connected  # the next publish reconnects
