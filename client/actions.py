@@ -41,6 +41,7 @@ from protocol.models import (
     ForwardOrigin,
     GroupBan,
     Member,
+    MessageReceipt,
     User,
 )
 from protocol.reactions import is_allowed_reaction
@@ -460,6 +461,10 @@ class ConversationsApi(Protocol):
         """``PATCH /conversations/{id}/lock``."""
         ...
 
+    async def message_receipts(self, message_id: str) -> list[MessageReceipt]:
+        """``GET /messages/{id}/receipts``."""
+        ...
+
 
 class ServerActions:
     """Actions that need the server's answer; what they learn is written to the cache."""
@@ -621,6 +626,12 @@ class ServerActions:
         await self.api.leave_group(conversation_id)
         self.cache.remove_conversation(conversation_id)
         self.store.invalidate(Topic.CHAT_LIST)
+
+    async def message_receipts(self, message: CachedMessage) -> list[MessageReceipt]:
+        """Whether and when each other member got and read a sent ``message``."""
+        if message.id is None:
+            raise ValueError("only sent messages have receipts")
+        return await self.api.message_receipts(message.id)
 
     async def refresh(self) -> None:
         """Pull what changed on the server since the last sync (the chat list's refresh)."""

@@ -120,12 +120,6 @@ class App:
 
     def _show_home(self, engine: Engine) -> None:
         store = engine.store
-        controller = ActionsController(
-            engine.actions,
-            self.page,
-            title_of=lambda cid: self._title(cid),
-            pinned_ids=engine.cache.pinned_ids,
-        )
         server = ServerActions(engine.cache, store, self.session.api, engine.sync.catch_up)
         flows = ConversationFlows(
             self.page,
@@ -134,6 +128,13 @@ class App:
             open_chat=self._open_chat,
             title_of=self._title,
             on_left=self._left,
+        )
+        controller = ActionsController(
+            engine.actions,
+            self.page,
+            title_of=lambda cid: self._title(cid),
+            pinned_ids=engine.cache.pinned_ids,
+            show_info=flows.message_info,
         )
         history = History(engine.cache, self.session.api)
         home = Home(store, controller, engine.account.user_id, flows.new_chat, flows, history)

@@ -4,6 +4,7 @@ list's mute labels are worded here (no Flet, no I/O)."""
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from client.offline.records import ChatRow, MemberRow
+from client.views.format import moment_text
 
 MUTED_FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
 """The server mutes a member until a moment: "until unmuted" is this far-off one."""
@@ -21,10 +22,7 @@ def until_text(until: datetime | None, now: datetime, zone: tzinfo | None = None
     :data:`MUTED_FOREVER`)."""
     if until is None or until >= MUTED_FOREVER - timedelta(days=1):
         return "until lifted"
-    local, today = until.astimezone(zone), now.astimezone(zone)
-    if local.date() == today.date():
-        return f"until {local.strftime('%H:%M')}"
-    return f"until {local.day} {local.strftime('%b %H:%M')}"
+    return f"until {moment_text(until, now, zone)}"
 
 
 def posting_notice(

@@ -110,6 +110,19 @@ class Member(Record):
     """Set while an admin has muted this member (no posting until then)."""
 
 
+class MessageReceipt(Record):
+    """How far one member of a message's conversation got with it."""
+
+    user: User
+    delivered: bool = False
+    """A device of theirs stored the message."""
+    read: bool = False
+    delivered_at: datetime | None = None
+    """When it was first delivered (None while not, or once the event log no longer says)."""
+    read_at: datetime | None = None
+    """When it was first read (None while unread, or once the event log no longer says)."""
+
+
 class GroupBan(Record):
     """A user banned from a group, until ``banned_until`` (None: until an admin lifts it)."""
 

@@ -27,6 +27,7 @@ from protocol.models import (
     Member,
     Message,
     MessageEdit,
+    MessageReceipt,
     Page,
     ReactionSummary,
     SearchHit,
@@ -456,6 +457,11 @@ class ApiClient:
         """``GET /messages/{id}/edits``: earlier versions."""
         response = await self._call("GET", _path("messages", message_id, "edits"))
         return _parse_items(MessageEdit, response)
+
+    async def message_receipts(self, message_id: str) -> list[MessageReceipt]:
+        """``GET /messages/{id}/receipts``: whether and when each other member got and read it."""
+        response = await self._call("GET", _path("messages", message_id, "receipts"))
+        return _validate(_adapter(list[MessageReceipt]), _json(response), response)
 
     async def delete_message(self, conversation_id: str, message_id: str) -> None:
         """``DELETE /conversations/{id}/messages/{msg_id}`` (soft delete)."""

@@ -1,5 +1,6 @@
 """Glue between the chat screen and ``client.actions.Actions``: turns view callbacks into actions,
-and opens the dialogs some actions need (forward targets, edit history, delivery info).
+and opens the dialogs some actions need (forward targets, edit history); message info is the
+server-backed ``ConversationFlows.message_info``.
 
 Actions never await the network, so neither does anything here; an action that refuses its input
 (``ValueError``) is reported in a snack bar.
@@ -25,14 +26,17 @@ class ActionsController:
         page: ft.Page,
         title_of: Callable[[str], str],
         pinned_ids: Callable[[str], list[str]],
+        show_info: Callable[[CachedMessage], None],
     ) -> None:
         """``title_of(conversation_id)`` names chats in the forward dialog; ``pinned_ids``
-        tells whether a message is pinned."""
+        tells whether a message is pinned; ``show_info`` opens a message's info (its receipts
+        come from the server)."""
         self.actions = actions
         self.cache = actions.cache
         self.page = page
         self._title_of = title_of
         self._pinned_ids = pinned_ids
+        self._show_info = show_info
 
     def _try(self, run: Callable[[], object]) -> None:
         try:
@@ -134,32 +138,8 @@ class ActionsController:
         )
 
     def info(self, message: CachedMessage) -> None:
-        """Show who received and read a message."""
-        members = [
-            m for m in self.cache.members(message.conversation_id) if m.user_id != self.cache.me
-        ]
-        seq = message.seq or 0
-        rows: list[ft.Control] = [
-            ft.ListTile(
-                title=ft.Text(member.display_name or member.username or member.user_id),
-                subtitle=ft.Text(
-                    "Seen"
-                    if member.last_read_seq >= seq
-                    else "Delivered"
-                    if member.last_delivered_seq >= seq
-                    else "Not delivered yet"
-                ),
-                dense=True,
-            )
-            for member in members
-        ]
-        self.page.show_dialog(
-            ft.AlertDialog(
-                title=ft.Text("Message info"),
-                content=ft.Column(rows or [ft.Text("No other members")], tight=True, width=360),
-                actions=[ft.TextButton("Close", on_click=self._close)],
-            )
-        )
+        """Show who received and read a message, and when."""
+        self._show_info(message)
 
     def recent_emojis(self) -> list[str]:
         """Recently used emojis, newest first."""

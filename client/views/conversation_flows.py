@@ -16,6 +16,7 @@ from client.views.conversation_settings import ConversationSettingsPanel, Settin
 from client.views.group_info import GroupHandlers, GroupInfoPanel, member_name
 from client.views.member_menu import MemberHandlers
 from client.views.message_actions import confirm_dialog
+from client.views.message_info import MessageInfoDialog, Receipt
 from client.views.new_chat import new_chat_dialog
 from client.views.new_group import NewGroupDialog
 from client.views.report_dialog import report_dialog
@@ -271,6 +272,41 @@ class ConversationFlows:
         update(lambda: server.load_members(conversation_id), "Loading the members", "")
         if row.my_role in MANAGER_ROLES:
             show_bans(lambda: server.bans(conversation_id), "Loading the bans")
+
+    def message_info(self, message: CachedMessage) -> None:
+        """Show who got and read ``message``: the cached marks at once, then the server's
+        receipts with their times."""
+        seq = message.seq
+        cached = [
+            Receipt(
+                member_name(m),
+                seq is not None and m.last_delivered_seq >= seq,
+                seq is not None and m.last_read_seq >= seq,
+            )
+            for m in self.actions.cache.members(message.conversation_id)
+            if m.user_id != message.sender_id
+        ]
+        info = MessageInfoDialog(message.created_at, cached, self._close)
+        self.page.show_dialog(info.dialog)
+        if message.id is None:
+            return
+
+        async def load() -> None:
+            receipts = await self.server.message_receipts(message)
+            info.show(
+                [
+                    Receipt(
+                        r.user.display_name or r.user.username,
+                        r.delivered,
+                        r.read,
+                        r.delivered_at,
+                        r.read_at,
+                    )
+                    for r in receipts
+                ]
+            )
+
+        self._run("Loading the receipts", load)
 
     def report(self, message: CachedMessage) -> None:
         """Ask why, then report ``message`` to the moderators."""

@@ -72,6 +72,14 @@ def clock(moment: datetime, zone: tzinfo | None = None) -> str:
     return moment.astimezone(zone).strftime("%H:%M")
 
 
+def moment_text(moment: datetime, now: datetime, zone: tzinfo | None = None) -> str:
+    """A time that may not be today: "14:05" today, else "3 Mar 14:05"."""
+    local, today = moment.astimezone(zone), now.astimezone(zone)
+    if local.date() == today.date():
+        return local.strftime("%H:%M")
+    return f"{local.day} {local.strftime('%b %H:%M')}"
+
+
 def day_label(moment: datetime, now: datetime, zone: tzinfo | None = None) -> str:
     """A day separator: "Today", "Yesterday" or "Monday, 3 March 2025"."""
     day, today = moment.astimezone(zone).date(), now.astimezone(zone).date()

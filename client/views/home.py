@@ -354,7 +354,9 @@ class Home:
                 touched.append(self.chat.messages.list)
             if topic in (Topic.CHAT_LIST, Topic.PRESENCE, Topic.TYPING):
                 row = self.store.cache.conversation(self.chat.conversation_id)
-                if row is not None:
-                    self.chat.show_header(self.header_for(row))
-                    touched.extend((self.chat.header, self.chat.composer.control))
+                if row is None:  # left, removed or banned: the chat is gone
+                    self.close_chat()
+                    return
+                self.chat.show_header(self.header_for(row))
+                touched.extend((self.chat.header, self.chat.composer.control))
         refresh(*touched)

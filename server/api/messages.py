@@ -5,7 +5,7 @@ from fastapi import APIRouter, Response, status
 
 from protocol import limits
 from protocol.errors import ErrorCode
-from protocol.models import Message, MessageEdit, Page
+from protocol.models import Message, MessageEdit, MessageReceipt, Page
 from protocol.rest import (
     EditMessageRequest,
     ForwardRequest,
@@ -76,6 +76,15 @@ async def message_edits(
 ) -> list[MessageEdit]:
     """Earlier texts of a message, oldest first."""
     return await messages.message_edits(context, caller_id, message_id)
+
+
+@router.get("/messages/{message_id}/receipts")
+async def message_receipts(
+    message_id: PathId, context: Context, caller_id: CallerId
+) -> list[MessageReceipt]:
+    """Whether and when each other member got and read a message (404 when it does not exist
+    or is not in one of my conversations)."""
+    return await receipts.message_receipts(context, caller_id, message_id)
 
 
 @router.delete(

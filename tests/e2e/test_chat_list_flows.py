@@ -208,3 +208,70 @@ def test_group_admin_panel(server: LiveServer, app_url: str, open_page: OpenPage
     expect(tile(page, "Dream team")).to_have_count(0)
     members = bob.get(f"/conversations/{group_id}/members").json()["items"]
     assert {m["user"]["username"]: m["role"] for m in members} == {"bob_adm": "owner"}
+
+
+def test_group_moderation_between_two_users(
+    server: LiveServer, app_url: str, open_page: OpenPage
+) -> None:
+    """The owner (wide, light) sees when Bob read a message, mutes and unmutes him, locks the
+    group and bans him; Bob (phone, dark) sees why he cannot post, then loses the chat."""
+    alice = register(server.url, "alice_mod", "Alice Archer")
+    bob = register(server.url, "bob_mod", "Bob Baker")
+    response = alice.post(
+        "/conversations",
+        json={"type": "private_group", "title": "Crew", "member_ids": [bob.user_id]},
+    )
+    assert response.status_code == 201, response.text
+    group_id = response.json()["id"]
+    assert alice.send(group_id, "Welcome aboard").status_code == 201
+    owner = open_page(app_url, DESKTOP)
+    member = open_page(app_url, PHONE, color_scheme="dark")
+    sign_in(owner, alice)
+    sign_in(member, bob)
+
+    tile(member, "Crew").click()
+    expect(bubble(member, "Welcome aboard")).to_be_visible()
+    member.get_by_role("button", name="Message actions: Welcome aboard").click()
+    expect(member.get_by_role("button", name="Reply")).to_be_visible()
+    member.keyboard.press("Escape")
+    expect(member.get_by_role("button", name="Reply")).to_have_count(0)
+    composer = member.get_by_label("Message", exact=True)
+    expect(composer).to_be_visible()  # Esc closed the menu, not the chat behind it
+
+    tile(owner, "Crew").click()
+    owner.get_by_role("button", name="Message actions: Welcome aboard").click()
+    owner.get_by_role("button", name="Info").click()
+    info = owner.get_by_role("alertdialog")
+    expect(info).to_contain_text(re.compile(r"Bob Baker\s*Seen \d\d:\d\d"))
+    screenshot(owner, "moderation-message-info")
+    info.get_by_role("button", name="Close").click()
+
+    owner.get_by_role("button", name="Group info").click()
+    member_action(owner, "Bob Baker", "Mute for 1 hour")
+    expect(owner.get_by_role("group", name=re.compile("Member · muted until"))).to_be_visible()
+    notice = member.get_by_text(re.compile("^An admin muted you until"))
+    expect(notice).to_be_visible()
+    expect(composer).to_have_count(0)
+    screenshot(member, "moderation-muted-phone-dark")
+    member_action(owner, "Bob Baker", "Unmute")
+    expect(composer).to_be_visible()
+
+    owner.get_by_role("switch", name="Only admins can send messages").click()
+    expect(member.get_by_text(re.compile("^This group is locked"))).to_be_visible()
+    expect(composer).to_have_count(0)
+    screenshot(member, "moderation-locked-phone-dark")
+    owner.get_by_role("switch", name="Only admins can send messages").click()
+    expect(composer).to_be_visible()
+
+    member_action(owner, "Bob Baker", "Ban for 1 day")
+    owner.get_by_role("button", name="Ban", exact=True).click()
+    unban = owner.get_by_role("button", name="Unban Bob Baker")
+    expect(unban).to_be_visible()
+    expect(owner.get_by_text("1 member", exact=True)).to_be_visible()
+    screenshot(owner, "moderation-banned")
+    expect(tile(member, "Crew")).to_have_count(0)
+    expect(composer).to_have_count(0)
+    assert bob.get(f"/conversations/{group_id}").status_code == 403
+    unban.click()
+    expect(unban).to_have_count(0)
+    assert alice.get(f"/conversations/{group_id}/bans").json()["items"] == []

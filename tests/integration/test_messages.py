@@ -206,6 +206,37 @@ def test_read_marks_only_move_forward(pair: tuple[Account, Account, str]) -> Non
     assert bob.post(f"/conversations/{chat}/read", json={}).status_code == 400
 
 
+def test_receipts_say_who_got_and_read_a_message_and_when(live_server: LiveServer) -> None:
+    alice, bob, carol, outsider = (register(live_server.url) for _ in range(4))
+    group = _group(alice, bob, carol)
+    first = alice.send(group, "first").json()["id"]
+    second = alice.send(group, "second").json()["id"]
+    unread = {"delivered": False, "read": False, "delivered_at": None, "read_at": None}
+    response = alice.get(f"/messages/{first}/receipts")
+    assert response.status_code == 200, response.text
+    assert {r["user"]["id"]: {k: r[k] for k in unread} for r in response.json()} == {
+        bob.user_id: unread,
+        carol.user_id: unread,
+    }, "everyone but the sender"
+
+    assert bob.post(f"/conversations/{group}/read", json={"message_id": second}).status_code == 204
+    receipts = {r["user"]["id"]: r for r in carol.get(f"/messages/{first}/receipts").json()}
+    assert set(receipts) == {bob.user_id, carol.user_id}
+    seen = receipts[bob.user_id]
+    assert seen["delivered"] and seen["read"] and seen["read_at"] is not None
+    assert seen["delivered_at"] == seen["read_at"], "reading the later message covers the first"
+    assert receipts[carol.user_id]["read_at"] is None
+
+    third = alice.send(group, "third").json()["id"]
+    assert bob.post(f"/conversations/{group}/read", json={"message_id": third}).status_code == 204
+    again = {r["user"]["id"]: r for r in alice.get(f"/messages/{first}/receipts").json()}
+    assert again[bob.user_id]["read_at"] == seen["read_at"], "the first receipt's time stays"
+
+    assert outsider.get(f"/messages/{first}/receipts").status_code == 404
+    missing = alice.get("/messages/nope/receipts")
+    assert missing.status_code == 404 and missing.json()["code"] == "NOT_FOUND"
+
+
 def test_pins_direct_both_group_managers(
     live_server: LiveServer, pair: tuple[Account, Account, str]
 ) -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
 
+import flet as ft
 import pytest
 
 from client.errors import ForbiddenError, NetworkError, RateLimitedError, ValidationFailedError
@@ -22,6 +23,7 @@ from client.views.conversation_settings import (
 from client.views.group_info import sorted_members
 from client.views.member_menu import BAN_CHOICES, MemberHandlers, can_moderate, member_menu
 from client.views.member_menu import MUTE_CHOICES as MUTE_MEMBER_CHOICES
+from client.views.message_info import MessageInfoDialog, Receipt, receipt_text
 from client.views.new_group import NewGroupDialog
 from client.views.server_errors import explain
 from protocol.models import User
@@ -223,3 +225,33 @@ def test_posting_notice_for_muted_members_and_locked_groups(row: ChatRow) -> Non
 def test_until_text_names_the_day_when_not_today() -> None:
     assert until_text(NOW + timedelta(days=2), NOW, UTC) == "until 3 May 12:00"
     assert until_text(None, NOW) == "until lifted"
+
+
+def test_receipt_text_says_what_is_known() -> None:
+    at = NOW - timedelta(minutes=5)
+    assert receipt_text(Receipt("Bob", False, False), NOW) == "Not delivered yet"
+    assert receipt_text(Receipt("Bob", True, False), NOW) == "Delivered"
+    assert receipt_text(Receipt("Bob", True, False, at), NOW, UTC) == "Delivered 11:55"
+    assert receipt_text(Receipt("Bob", True, True, at, NOW), NOW, UTC) == (
+        "Seen 12:00 · delivered 11:55"
+    )
+    assert receipt_text(Receipt("Bob", True, True, NOW, NOW), NOW, UTC) == "Seen 12:00"
+    assert receipt_text(Receipt("Bob", True, True), NOW) == "Seen"
+    yesterday = NOW - timedelta(days=1)
+    assert receipt_text(Receipt("Bob", True, True, yesterday, yesterday), NOW, UTC) == (
+        "Seen 30 Apr 12:00"
+    )
+
+
+def test_message_info_lists_each_receipt_under_the_sending_time() -> None:
+    info = MessageInfoDialog(NOW, [Receipt("Bob", True, False)], lambda: None)
+    texts = [c.value for c in info.rows.controls if isinstance(c, ft.Text)]
+    assert len(texts) == 1 and texts[0].startswith("Sent ")
+    tiles = [c for c in info.rows.controls if isinstance(c, ft.ListTile)]
+    assert [(cast(ft.Text, t.title).value, cast(ft.Text, t.subtitle).value) for t in tiles] == [
+        ("Bob", "Delivered")
+    ]
+    info.show([], NOW)
+    assert [c.value for c in info.rows.controls if isinstance(c, ft.Text)][1:] == [
+        "No other members"
+    ]

@@ -18,6 +18,7 @@ from protocol.models import (
     GroupBan,
     Member,
     MemberRole,
+    MessageReceipt,
     User,
 )
 from protocol.rest import ReportRequest
@@ -113,6 +114,11 @@ class FakeApi:
         group = conversation(conversation_id, kind=ConversationType.PRIVATE_GROUP)
         return group.model_copy(update={"locked": locked})
 
+    async def message_receipts(self, message_id: str) -> list[MessageReceipt]:
+        self._check()
+        self.created.append(("receipts", message_id))
+        return [MessageReceipt(user=user(CAROL), delivered=True, read=True, read_at=T0)]
+
 
 class Rig:
     def __init__(self, path: Path) -> None:
@@ -204,6 +210,16 @@ async def test_report_refuses_unsent_messages_and_unknown_reasons(rig: Rig) -> N
     with pytest.raises(ValueError):
         await rig.server.report(_cached(rig), "BORING")
     assert rig.api.reports == []
+
+
+async def test_message_receipts_come_from_the_server_for_sent_messages_only(rig: Rig) -> None:
+    sent = _cached(rig)
+    receipts = await rig.server.message_receipts(sent)
+    assert [(r.user.id, r.read_at) for r in receipts] == [(CAROL, T0)]
+    assert rig.api.created == [("receipts", sent.id)]
+    pending = rig.cache.add_pending_message("c1", "hi", "client-1", datetime.now(UTC))
+    with pytest.raises(ValueError):
+        await rig.server.message_receipts(pending)
 
 
 async def test_load_members_caches_them(rig: Rig) -> None:
