@@ -1,7 +1,7 @@
-"""Glue for the chat list's server-backed flows: new chat, new group, refresh, report, group
-info, and the per-conversation settings panel. Views call these; the work is done by
-``client.actions`` (``Actions`` offline through the outbox, ``ServerActions`` on the server) and
-failures are told in a snack bar."""
+"""Glue for the chat list's server-backed flows: new chat, new group, refresh, report, message
+info, group info (``group_admin``), and the per-conversation settings panel. Views call these;
+the work is done by ``client.actions`` (``Actions`` offline through the outbox,
+``ServerActions`` on the server) and failures are told in a snack bar."""
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -10,19 +10,17 @@ import flet as ft
 
 from client.actions import Actions, ServerActions
 from client.errors import OpenChatError
-from client.group_rules import MANAGER_ROLES
-from client.offline.records import CachedMessage, MemberRow
+from client.offline.records import CachedMessage
 from client.views.conversation_settings import ConversationSettingsPanel, SettingsHandlers
-from client.views.group_info import GroupHandlers, GroupInfoPanel, member_name
-from client.views.member_menu import MemberHandlers
-from client.views.message_actions import confirm_dialog
+from client.views.group_admin import GroupAdmin
+from client.views.group_info import member_name
 from client.views.message_info import MessageInfoDialog, Receipt
 from client.views.new_chat import new_chat_dialog
 from client.views.new_group import NewGroupDialog
 from client.views.report_dialog import report_dialog
 from client.views.server_errors import explain
 from client.views.widgets import close_dialog, notify
-from protocol.models import GroupBan, User
+from protocol.models import User
 
 
 class ConversationFlows:
@@ -149,129 +147,16 @@ class ConversationFlows:
         row = self.actions.cache.conversation(conversation_id)
         if row is None:
             return
-        server = self.server
-        panel: GroupInfoPanel
-
-        def update(work: Callable[[], Awaitable[list[MemberRow]]], doing: str, done: str) -> None:
-            async def run() -> None:
-                panel.show(await work())
-                if done:
-                    self.notify(done)
-
-            self._run(doing, run)
-
-        def rename(title: str) -> None:
-            async def run() -> None:
-                await server.rename_group(conversation_id, title)
-                panel.retitle(title)
-                self.notify(f"Renamed to “{title}”")
-
-            self._run("Renaming the group", run)
-
-        def add(user: User) -> None:
-            update(
-                lambda: server.add_members(conversation_id, [user.id]),
-                "Adding a member",
-                f"{user.display_name} was added",
-            )
-
-        def lock(locked: bool) -> None:
-            async def run() -> None:
-                try:
-                    await server.set_locked(conversation_id, locked)
-                finally:
-                    current = self.actions.cache.conversation(conversation_id)
-                    panel.show_locked(current is not None and current.locked)
-                self.notify(
-                    "Only admins can send messages now"
-                    if locked
-                    else "Everyone can send messages now"
-                )
-
-            self._run("Locking the group" if locked else "Unlocking the group", run)
-
-        def show_bans(work: Callable[[], Awaitable[list[GroupBan]]], doing: str) -> None:
-            async def run() -> None:
-                panel.show_bans(await work())
-
-            self._run(doing, run)
-
-        def ban(member: MemberRow, duration: timedelta | None) -> None:
-            name = member_name(member)
-
-            async def run() -> None:
-                panel.show(await server.ban_member(conversation_id, member.user_id, duration))
-                panel.show_bans(await server.bans(conversation_id))
-                self.notify(f"{name} was banned")
-
-            self.page.show_dialog(
-                confirm_dialog(
-                    f"Ban {name}?",
-                    "They leave the group and cannot be added back until the ban ends.",
-                    "Ban",
-                    lambda: self._run("Banning", run),
-                    self._close,
-                )
-            )
-
-        def unban(ban: GroupBan) -> None:
-            show_bans(lambda: server.unban_member(conversation_id, ban.user.id), "Unbanning")
-
-        members = MemberHandlers(
-            set_role=lambda member, role: update(
-                lambda: server.set_role(conversation_id, member.user_id, role),
-                "Changing the role",
-                "",
-            ),
-            mute=lambda member, duration: update(
-                lambda: server.mute_member(conversation_id, member.user_id, duration),
-                "Muting",
-                f"{member_name(member)} was muted",
-            ),
-            unmute=lambda member: update(
-                lambda: server.unmute_member(conversation_id, member.user_id),
-                "Unmuting",
-                f"{member_name(member)} can send messages again",
-            ),
-            remove=lambda member: update(
-                lambda: server.remove_member(conversation_id, member.user_id),
-                "Removing",
-                f"{member_name(member)} was removed",
-            ),
-            ban=ban,
-        )
-
-        def leave() -> None:
-            self._close()
-            self.page.show_dialog(
-                confirm_dialog(
-                    "Leave group?",
-                    "You will no longer get its messages.",
-                    "Leave",
-                    lambda: self._run("Leaving the group", left),
-                    self._close,
-                )
-            )
-
-        async def left() -> None:
-            await server.leave_group(conversation_id)
-            self._on_left(conversation_id)
-            self.notify("You left the group")
-
-        handlers = GroupHandlers(rename, add, members, unban, lock, leave, self._close)
-        panel = GroupInfoPanel(
+        GroupAdmin(
+            self.page,
+            self.server,
+            row,
             self._title_of(conversation_id),
-            self.actions.cache.members(conversation_id),
-            self.actions.cache.me,
-            row.my_role,
-            row.locked,
-            handlers,
-            server.find_people,
-        )
-        self.page.show_dialog(panel.dialog)
-        update(lambda: server.load_members(conversation_id), "Loading the members", "")
-        if row.my_role in MANAGER_ROLES:
-            show_bans(lambda: server.bans(conversation_id), "Loading the bans")
+            self._run,
+            self.notify,
+            self._close,
+            lambda: self._on_left(conversation_id),
+        ).open()
 
     def message_info(self, message: CachedMessage) -> None:
         """Show who got and read ``message``: the cached marks at once, then the server's
