@@ -6,7 +6,8 @@ pages that close a hole in the cache as the reader pages older or newer (``Store
 A new device caches only each conversation's recent messages; a conversation's seqs are 1, 2,
 3, … with none skipped, so a page of the history is asked for by seq (``GET
 /conversations/{id}/messages?cursor=`` returns the messages before a seq, newest first). What is
-fetched is written to the cache; the store reads it from there. These actions await the server
+fetched is written to the cache; the store reads it from there (the chat list is refreshed:
+a pinned or quoted message may have come with it). These actions await the server
 and raise ``client.errors`` exceptions for the caller to explain.
 """
 
@@ -15,6 +16,7 @@ from typing import Protocol
 
 from client.offline.cache import Cache
 from client.search_hits import Hit, server_hit
+from client.store import Store, Topic
 from protocol.limits import MAX_PAGE_SIZE
 from protocol.models import Message, Page, SearchHit
 
@@ -47,8 +49,9 @@ class HistoryApi(Protocol):
 class History:
     """Fetches pages of history into the cache, and searches on the server."""
 
-    def __init__(self, cache: Cache, api: HistoryApi) -> None:
+    def __init__(self, cache: Cache, store: Store, api: HistoryApi) -> None:
         self.cache = cache
+        self.store = store
         self.api = api
 
     async def load_around(self, conversation_id: str, seq: int) -> int:
@@ -76,9 +79,12 @@ class History:
         return len(page.items)
 
     def _store(self, messages: Sequence[Message]) -> None:
+        if not messages:
+            return
         with self.cache.transaction():
             for message in sorted(messages, key=lambda m: m.seq):
                 self.cache.store_message(message)
+        self.store.invalidate(Topic.CHAT_LIST)
 
     async def search(self, query: str, conversation_id: str | None = None) -> list[Hit]:
         """The server's best matches for ``query`` (in one conversation when given)."""

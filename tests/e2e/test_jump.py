@@ -22,16 +22,19 @@ from playwright.sync_api import Browser, Page, expect
 from tests.conftest import start_server
 from tests.support.api import Account, register
 
-from .harness import FletServer, open_app, screenshot
+from .harness import DESKTOP, FletServer, open_app, screenshot, type_into
 from .test_message_actions import open_chat, search_and_choose, tile
 from .test_two_users import bubble, sign_in
 
+WHEEL_PIXELS = 400
+MAX_WHEEL_STEPS = 300
 HISTORY = 160
 """Messages in the chat: more than three pages of the list, and more than a new device caches."""
 PINNED = "Pinned plan: the ferry leaves at nine"
 QUESTION = "Question: who brings the tent?"
 ANSWER = "Answer: I bring the tent"
-PINNED_SEQ, QUESTION_SEQ, SEARCHED_SEQ, ANSWER_SEQ = 10, 20, 30, 151
+KAYAK = "Kayak rental closes at noon"
+PINNED_SEQ, QUESTION_SEQ, KAYAK_SEQ, SEARCHED_SEQ, ANSWER_SEQ = 10, 20, 40, 70, 151
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ def world(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         bob_page = open_app(browser, app.url)
         stack.callback(bob_page.context.close)
         sign_in(bob_page, bob)
+        expect(tile(bob_page, "Alice Archer")).to_contain_text(filler(HISTORY))  # snapshot in
         yield World(alice, bob, chat, word, clients, alice_page, bob_page)
 
 
@@ -88,6 +92,7 @@ def _seed(alice: Account, bob: Account, chat: str, word: str, alice_page: Page) 
     special = {
         PINNED_SEQ: (bob, PINNED),
         QUESTION_SEQ: (alice, QUESTION),
+        KAYAK_SEQ: (bob, KAYAK),
         SEARCHED_SEQ: (alice, f"The {word} was seen at the pier"),
     }
     ids: dict[int, str] = {}
@@ -112,6 +117,20 @@ def cached_texts(clients: Path, account: Account) -> set[str]:
         with contextlib.closing(sqlite3.connect(path)) as db:
             texts.update(row[0] for row in db.execute("SELECT text FROM messages") if row[0])
     return texts
+
+
+def wheel_until(page: Page, text: str, direction: int) -> None:
+    """Turn the mouse wheel over the message list (``direction`` -1: older, 1: newer) until
+    the bubble with ``text`` is in view; fails after ``MAX_WHEEL_STEPS``."""
+    page.mouse.move(DESKTOP["width"] * 0.65, DESKTOP["height"] * 0.5)
+    target = bubble(page, text)
+    for _ in range(MAX_WHEEL_STEPS):
+        page.mouse.wheel(0, direction * WHEEL_PIXELS)
+        page.wait_for_timeout(100)  # one wheel step at a time, as a reader would
+        box = target.bounding_box() if target.count() > 0 else None
+        if box is not None and box["y"] >= 0 and box["y"] + box["height"] <= DESKTOP["height"]:
+            return
+    raise AssertionError(f"{text!r} never came into view")
 
 
 def back_to_newest(page: Page) -> None:
@@ -148,9 +167,31 @@ def test_reply_quote_jumps_to_the_original(world: World) -> None:
     back_to_newest(alice)
 
 
+def test_search_in_one_chat_lists_each_message_once(world: World) -> None:
+    """Searching in the open chat: Alice's device and the server both find the old message; it
+    is listed once, and choosing it brings it into view."""
+    alice = world.alice_page
+    open_chat(alice, "Bob Baker")
+    alice.get_by_role("button", name="Search in this chat").click()
+    expect(alice.get_by_text("Search in Bob Baker")).to_be_visible()
+    type_into(alice.get_by_label("Search messages", exact=True), "kayak")
+    alice.keyboard.press("Enter")
+    hit = alice.get_by_text(re.compile("rental closes at noon"))
+    expect(hit).to_be_visible()
+    expect(alice.get_by_label("Searching the server")).to_have_count(0)  # the server answered
+    expect(hit).to_have_count(1)
+    screenshot(alice, "jump-search-in-chat")
+    hit.click()
+    expect(alice.get_by_text("Search in Bob Baker")).to_have_count(0)
+    expect(bubble(alice, KAYAK)).to_be_in_viewport()
+    back_to_newest(alice)
+
+
 def test_search_hit_found_only_on_the_server_opens_in_context(world: World) -> None:
     """Bob's new device does not hold the old message: the server's search finds it, and
-    choosing it loads its part of the history and shows it; paging newer from there works."""
+    choosing it loads its part of the history and shows it. Paging from there fetches what
+    the device still lacks: older down to the first message, newer across the hole up to the
+    recent messages it cached at sign-in."""
     bob = world.bob_page
     text = f"The {world.word} was seen at the pier"
     assert text not in cached_texts(world.clients, world.bob)
@@ -160,4 +201,10 @@ def test_search_hit_found_only_on_the_server_opens_in_context(world: World) -> N
     expect(bubble(bob, text)).to_be_in_viewport()
     screenshot(bob, "jump-search-opened")
     assert text in cached_texts(world.clients, world.bob)
+    assert filler(2) not in cached_texts(world.clients, world.bob)
+    wheel_until(bob, f"{filler(2)} ", -1)  # the space: not "Note number 2x"
+    screenshot(bob, "jump-paged-to-the-first")
+    assert filler(100) not in cached_texts(world.clients, world.bob)
+    wheel_until(bob, f"{filler(100)} ", 1)
+    screenshot(bob, "jump-paged-across-the-hole")
     back_to_newest(bob)

@@ -11,7 +11,7 @@ from client.errors import NetworkError
 from client.history import AROUND_AFTER, AROUND_BEFORE, History
 from client.offline.cache import Cache
 from client.search_hits import local_hit, merge_hits, server_hit
-from client.store import Store, contiguous_head, contiguous_tail
+from client.store import Store, Topic, contiguous_head, contiguous_tail
 from protocol.models import Message, Page, SearchHit
 from tests.unit.offline_fixtures import ME, conversation, message
 
@@ -120,9 +120,12 @@ def test_the_first_message_has_nothing_before_it(store: Store, cache: Cache) -> 
 async def test_a_jump_to_an_uncached_message_loads_the_history_around_it(
     store: Store, cache: Cache, api: FakeApi
 ) -> None:
-    history = History(cache, api)
+    history = History(cache, store, api)
+    heard: list[Topic] = []
+    store.subscribe(heard.append)
     assert store.open_at("c1", "mc1-100") is None
     assert await history.load_around("c1", 100) == AROUND_BEFORE + 1 + AROUND_AFTER
+    assert Topic.CHAT_LIST in heard  # a pinned or quoted message may have come
     assert api.asked == [(str(100 + AROUND_AFTER + 1), AROUND_BEFORE + 1 + AROUND_AFTER)]
     window = store.open_at("c1", "mc1-100")
     assert window is not None
@@ -134,7 +137,7 @@ async def test_paging_across_holes_fetches_the_missing_pages(
 ) -> None:
     """From a jump far back, paging newer fills the hole page by page until the window meets
     the cached recent messages; paging older reaches the first message."""
-    history = History(cache, api)
+    history = History(cache, store, api)
     await history.load_around("c1", 100)
     store.open_at("c1", "mc1-100")
     assert store.window is not None
@@ -164,16 +167,18 @@ async def test_offline_the_fetch_fails_and_the_cache_is_unchanged(
 ) -> None:
     api.offline = True
     with pytest.raises(NetworkError):
-        await History(cache, api).load_around("c1", 100)
+        await History(cache, store, api).load_around("c1", 100)
     assert cache.message_by_id("mc1-100") is None
 
 
-async def test_server_hits_merge_after_the_local_ones_once_each(cache: Cache, api: FakeApi) -> None:
+async def test_server_hits_merge_after_the_local_ones_once_each(
+    store: Store, cache: Cache, api: FakeApi
+) -> None:
     """The cache finds its recent copies at once; the server's answer adds the old ones, and a
     message both found is listed once, where the cache put it."""
     local = [local_hit(r) for r in cache.search("number 29")]
     assert {h.seq for h in local} == set(range(290, 300))
-    found = await History(cache, api).search("number 29")
+    found = await History(cache, store, api).search("number 29")
     merged = merge_hits(local, found)
     assert merged[: len(local)] == local
     assert len({h.key for h in merged}) == len(merged)
