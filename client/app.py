@@ -176,6 +176,8 @@ class App:
             await asyncio.sleep(TICK_SECONDS)
             engine.actions.typing_tick()
             engine.store.expire_typing()
+            if self.home is not None:
+                self.home.end_expired_notice()
 
     async def _watch_sign_out(self, engine: Engine) -> None:
         await engine.signed_out.wait()

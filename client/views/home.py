@@ -246,6 +246,17 @@ class Home:
             posting_notice=posting_notice(row, self._me_in(row.id), datetime.now(UTC)),
         )
 
+    def end_expired_notice(self) -> None:
+        """Bring the composer back once the user's mute has ended (call on a timer; it reads
+        the cache only while the open chat's composer shows a notice)."""
+        conversation_id = self.chat.conversation_id
+        if conversation_id is None or not self.chat.composer.read_only:
+            return
+        row = self.store.cache.conversation(conversation_id)
+        if row is not None and posting_notice(row, self._me_in(row.id), datetime.now(UTC)) is None:
+            self.chat.show_header(self.header_for(row))
+            refresh(self.chat.header, self.chat.composer.control)
+
     def _me_in(self, conversation_id: str) -> MemberRow | None:
         members = self.store.cache.members(conversation_id)
         return next((m for m in members if m.user_id == self.me), None)

@@ -3,6 +3,7 @@ conversation settings panel (mute label, archive section), reporting, @mention a
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -255,6 +256,13 @@ def test_group_moderation_between_two_users(
     screenshot(member, "moderation-muted-phone-dark")
     member_action(owner, "Bob Baker", "Unmute")
     expect(composer).to_be_visible()
+    until = (datetime.now(UTC) + timedelta(seconds=10)).isoformat()
+    mute = alice.post(
+        f"/conversations/{group_id}/members/{bob.user_id}/mute", json={"until": until}
+    )
+    assert mute.status_code == 200, mute.text
+    expect(notice).to_be_visible()
+    expect(composer).to_be_visible()  # the mute ended by itself
 
     owner.get_by_role("switch", name="Only admins can send messages").click()
     expect(member.get_by_text(re.compile("^This group is locked"))).to_be_visible()
