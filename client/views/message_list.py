@@ -314,41 +314,41 @@ class MessageList:
 
     async def _older(self) -> bool:
         """Page back, fetching the page first when the cache lacks it."""
-        if self._source.load_older():
-            return True
-        seq = self._source.missing_before()
-        history, conversation_id = self.history, self.conversation_id
-        if seq is None or history is None or conversation_id is None:
-            return False
-        return await _fetched(history.fill_before(conversation_id, seq)) and (
-            self._source.load_older()
-        )
+        history = self.history
+        fill = history.fill_before if history is not None else None
+        return await self._page(self._source.load_older, self._source.missing_before, fill)
 
     async def _newer(self) -> bool:
         """Page forward, fetching the page first when the cache lacks it."""
-        if self._source.load_newer():
+        history = self.history
+        fill = history.fill_after if history is not None else None
+        return await self._page(self._source.load_newer, self._source.missing_after, fill)
+
+    async def _page(
+        self,
+        load: Callable[[], bool],
+        missing: Callable[[], int | None],
+        fill: Callable[[str, int], Awaitable[int]] | None,
+    ) -> bool:
+        """``load`` a page from the cache; when the cache lacks it (``missing`` says after
+        which seq), ``fill`` it from the server and load again. Offline (or refused) the list
+        simply stops where the cache ends, and the next scroll at the edge asks again."""
+        if load():
             return True
-        seq = self._source.missing_after()
-        history, conversation_id = self.history, self.conversation_id
-        if seq is None or history is None or conversation_id is None:
+        seq = missing()
+        conversation_id = self.conversation_id
+        if seq is None or fill is None or conversation_id is None:
             return False
-        return await _fetched(history.fill_after(conversation_id, seq)) and (
-            self._source.load_newer()
-        )
+        try:
+            fetched = await fill(conversation_id, seq)
+        except OpenChatError as error:
+            log.info("history page not fetched: %s", error)
+            return False
+        return fetched > 0 and load()
 
     def _after_ids(self) -> set[int]:
         window = self._source.window
         return {m.local_id for m in window.messages} if window is not None else set()
-
-
-async def _fetched(fetch: Awaitable[int]) -> bool:
-    """Whether a page came; offline (or refused) the list simply stops where the cache ends,
-    and the next scroll at the edge asks again."""
-    try:
-        return await fetch > 0
-    except OpenChatError as error:
-        log.info("history page not fetched: %s", error)
-        return False
 
 
 def _separator(text: str, unread: bool = False) -> ft.Control:

@@ -62,6 +62,8 @@ class SearchPanel:
         )
         self.loading = ft.ProgressBar(visible=False, semantics_label="Searching the server")
         self.results = ft.Column(tight=True, width=420)
+        self.hits: list[Hit] = []
+        """The hits listed, in their order."""
         self.dialog = ft.AlertDialog(
             title=ft.Text(f"Search in {scope}" if scope else "Search all chats"),
             content=ft.Column(
@@ -74,6 +76,7 @@ class SearchPanel:
         """List ``hits`` for ``query``; ``loading`` while the server has not answered."""
         self.query.value = query
         self.loading.visible = loading
+        self.hits = list(hits)
         now = datetime.now(UTC)
         tiles: list[ft.Control] = [
             ft.ListTile(

@@ -83,7 +83,7 @@ class SearchFlow:
         except OpenChatError as error:
             found = []
             if generation == self._generation:
-                notify(self.page, explain(error, "Searching the server"))
+                notify(self.page, explain(error, "Searching all messages"))
         panel = self.panel
         if panel is None or generation != self._generation:
             return

@@ -10,6 +10,8 @@ from typing import Any
 import flet as ft
 import pytest
 
+from client.errors import NetworkError
+from client.offline.cache import Cache
 from client.store import Store
 from client.views.home import Home
 from client.views.message_list import MessageList
@@ -107,3 +109,64 @@ async def test_scrolling_through_the_whole_history_stays_bounded(
             break
     assert message_list.shown[-1].seq == HISTORY
     assert most <= WINDOW
+
+
+class FakeHistory:
+    """Fetches pages of the seeded chat into the cache (as ``client.history.History`` does
+    from the server), or fails like a device that is offline."""
+
+    def __init__(self, store: Store, full: Cache) -> None:
+        self.store = store
+        self.full = full
+        self.asked: list[tuple[str, int]] = []
+        self.offline = False
+
+    async def fill_before(self, conversation_id: str, seq: int) -> int:
+        return self._copy(conversation_id, max(1, seq - 50), seq - 1, ("before", seq))
+
+    async def fill_after(self, conversation_id: str, seq: int) -> int:
+        return self._copy(conversation_id, seq + 1, seq + 50, ("after", seq))
+
+    def _copy(self, conversation_id: str, first: int, last: int, asked: tuple[str, int]) -> int:
+        self.asked.append(asked)
+        if self.offline:
+            raise NetworkError("offline")
+        rows = self.full.rows(
+            "SELECT * FROM messages WHERE conversation_id = ? AND seq BETWEEN ? AND ?",
+            [conversation_id, first, last],
+        )
+        for row in rows:
+            self.store.cache.db.execute(
+                f"INSERT INTO messages({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                list(row.values()),
+            )
+        return len(rows)
+
+
+async def test_paging_fetches_what_the_cache_lacks_one_page_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A device that cached only the newest messages: scrolling up at the top edge asks the
+    history for the page before the oldest one, then shows it; offline it stays at the edge,
+    and asks again on the next scroll."""
+    monkeypatch.setattr("client.views.message_list.refresh", lambda *_controls: None)
+    full = seed_cache(tmp_path / "server", 300)
+    cache = seed_cache(tmp_path / "device", 300)
+    cache.db.execute("DELETE FROM messages WHERE conversation_id = ? AND seq <= 250", [BIG_CHAT])
+    store = Store(cache)
+    home = Home(store, LocalActions(store), ME.id, lambda: None)
+    history = FakeHistory(store, full)
+    home.chat.messages.history = history
+    home.open_chat(BIG_CHAT)
+    messages = home.chat.messages
+    assert oldest_seq(messages) == 251
+
+    history.offline = True
+    await messages._on_scroll(scrolled(messages, 2900, 3000))
+    assert history.asked == [("before", 251)] and oldest_seq(messages) == 251
+
+    history.offline = False
+    await messages._on_scroll(scrolled(messages, 2900, 3000))
+    assert history.asked[-1] == ("before", 251) and oldest_seq(messages) == 201
+    cache.close()
+    full.close()
