@@ -238,6 +238,13 @@ def test_group_moderation_between_two_users(
     expect(member.get_by_role("button", name="Reply")).to_have_count(0)
     composer = member.get_by_label("Message", exact=True)
     expect(composer).to_be_visible()  # Esc closed the menu, not the chat behind it
+    member.get_by_role("button", name="Group info").click()
+    expect(
+        member.get_by_role("group", name=re.compile("Alice Archer @alice_mod · Owner"))
+    ).to_be_visible()
+    expect(member.get_by_role("button", name=re.compile("^Actions for"))).to_have_count(0)
+    screenshot(member, "moderation-member-group-info-phone-dark")
+    member.get_by_role("button", name="Close").click()
 
     tile(owner, "Crew").click()
     owner.get_by_role("button", name="Message actions: Welcome aboard").click()
