@@ -523,7 +523,7 @@ class ServerActions:
         members = await self.api.members(conversation.id)
         with self.cache.transaction():
             self.cache.upsert_conversation(conversation)
-            self.cache.upsert_members(conversation.id, members)
+            self.cache.replace_members(conversation.id, members)
         self.store.invalidate(Topic.CHAT_LIST)
         return conversation.id
 
@@ -540,7 +540,7 @@ class ServerActions:
     async def load_members(self, conversation_id: str) -> list[MemberRow]:
         """Fetch a conversation's members into the cache and return them."""
         members = await self.api.members(conversation_id)
-        self.cache.upsert_members(conversation_id, members)
+        self.cache.replace_members(conversation_id, members)
         return self.cache.members(conversation_id)
 
     # --- group administration -----------------------------------------------------------------

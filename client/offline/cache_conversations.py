@@ -168,10 +168,13 @@ class ConversationCache(MessageCache):
         return 0 if row is None or row["r"] is None else int(row["r"]) + 1
 
     def upsert_members(self, conversation_id: str, members: Iterable[Member]) -> None:
-        """Insert or update the members of a conversation (and their users)."""
+        """Insert or update members of a conversation (and their users); each one not cached
+        before adds one to the conversation's member count (they just joined)."""
         with self.transaction():
             for member in members:
                 self.upsert_users([member.user])
+                if not self._is_member(conversation_id, member.user.id):
+                    self._count_members(conversation_id, 1)
                 self.db.execute(
                     """INSERT INTO members(conversation_id, user_id, role, joined_at,
                         last_read_seq, last_delivered_seq, muted_until) VALUES (?,?,?,?,?,?,?)
@@ -191,13 +194,34 @@ class ConversationCache(MessageCache):
                     ],
                 )
 
+    def replace_members(self, conversation_id: str, members: Iterable[Member]) -> None:
+        """Make ``members`` (every member, as the server lists them) the conversation's
+        members: the others are dropped and the member count is theirs."""
+        listed = list(members)
+        kept = {member.user.id for member in listed}
+        with self.transaction():
+            self.upsert_members(conversation_id, listed)
+            for row in self.rows(
+                "SELECT user_id FROM members WHERE conversation_id = ?", [conversation_id]
+            ):
+                if row["user_id"] not in kept:
+                    self.remove_member(conversation_id, row["user_id"])
+            self.db.execute(
+                "UPDATE conversations SET member_count = ? WHERE id = ?",
+                [len(kept), conversation_id],
+            )
+
     def set_member(self, conversation_id: str, user_id: str, role: str) -> None:
-        """Add a member (or change their role) from a membership event."""
-        self.db.execute(
-            """INSERT INTO members(conversation_id, user_id, role) VALUES (?,?,?)
-            ON CONFLICT(conversation_id, user_id) DO UPDATE SET role = excluded.role""",
-            [conversation_id, user_id, role],
-        )
+        """Add a member (or change their role) from a membership event; a member not cached
+        before adds one to the member count. Applying the same event again changes nothing."""
+        with self.transaction():
+            if not self._is_member(conversation_id, user_id):
+                self._count_members(conversation_id, 1)
+            self.db.execute(
+                """INSERT INTO members(conversation_id, user_id, role) VALUES (?,?,?)
+                ON CONFLICT(conversation_id, user_id) DO UPDATE SET role = excluded.role""",
+                [conversation_id, user_id, role],
+            )
 
     def update_member(
         self, conversation_id: str, user_id: str, role: str, muted_until: datetime | None
@@ -217,10 +241,29 @@ class ConversationCache(MessageCache):
                 )
 
     def remove_member(self, conversation_id: str, user_id: str) -> None:
-        """Remove a member of a conversation."""
+        """Remove a member of a conversation; one that was cached takes one off the member
+        count (removing them again changes nothing)."""
+        with self.transaction():
+            removed = self.db.execute(
+                "DELETE FROM members WHERE conversation_id = ? AND user_id = ?",
+                [conversation_id, user_id],
+            ).rowcount
+            if removed:
+                self._count_members(conversation_id, -1)
+
+    def _is_member(self, conversation_id: str, user_id: str) -> bool:
+        return (
+            self.one(
+                "SELECT 1 AS x FROM members WHERE conversation_id = ? AND user_id = ?",
+                [conversation_id, user_id],
+            )
+            is not None
+        )
+
+    def _count_members(self, conversation_id: str, delta: int) -> None:
         self.db.execute(
-            "DELETE FROM members WHERE conversation_id = ? AND user_id = ?",
-            [conversation_id, user_id],
+            "UPDATE conversations SET member_count = max(0, member_count + ?) WHERE id = ?",
+            [delta, conversation_id],
         )
 
     def members(self, conversation_id: str) -> list[MemberRow]:

@@ -11,7 +11,7 @@ listener. New messages from others are acknowledged with one delivered receipt p
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -24,8 +24,9 @@ from client.offline.outbox_items import ActionKind
 from client.offline.outbox_worker import OutboxWorker
 from client.offline.transport import SyncFetcher
 from protocol import limits
+from protocol.enums import ConversationType
 from protocol.events import ServerEvent
-from protocol.models import Conversation, ConversationSettings, Message, SyncPage
+from protocol.models import Conversation, ConversationSettings, Member, Message, SyncPage
 from protocol.socket import (
     ConversationEvent,
     MemberEvent,
@@ -70,6 +71,15 @@ class SyncListener(Protocol):
     def on_changed(self, changes: Changes) -> None:
         """The cache changed."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    """A conversation as the server has it, with every member of a group (none for a direct
+    conversation)."""
+
+    conversation: Conversation
+    members: Sequence[Member] = ()
 
 
 @dataclass
@@ -211,13 +221,14 @@ class Synchronizer:
                 return CatchUpReport(applied, pages, resynced)
 
     async def full_resync(self) -> None:
-        """Replace the cached server state with a fresh snapshot (conversations and their recent
-        messages), keeping unsent messages and the outbox; resume from the server's newest
-        event id, read before the snapshot so nothing after it is missed."""
+        """Replace the cached server state with a fresh snapshot (conversations, the members of
+        groups and recent messages), keeping unsent messages and the outbox; resume from the
+        server's newest event id, read before the snapshot so nothing after it is missed."""
         head = await self.fetcher.sync_head()
-        conversations = list(await self.fetcher.conversations())
+        snapshots: list[_Snapshot] = []
         messages: list[Message] = []
-        for conversation in conversations:
+        for conversation in await self.fetcher.conversations():
+            snapshots.append(await self._snapshot(conversation))
             messages.extend(
                 await self.fetcher.recent_messages(
                     conversation.id, RESYNC_MESSAGES_PER_CONVERSATION
@@ -225,12 +236,25 @@ class Synchronizer:
             )
         with self.cache.transaction():
             self.cache.reset_server_state()
-            for conversation in conversations:
-                self.cache.upsert_conversation(conversation)
+            for snapshot in snapshots:
+                self._store_snapshot(snapshot)
             for message in sorted(messages, key=lambda m: m.seq):
                 self.cache.store_message(message)
             self.cache.set_last_event_id(head)
-        self._notify(_Batch(touched={c.id for c in conversations}), reset=True)
+        self._notify(_Batch(touched={s.conversation.id for s in snapshots}), reset=True)
+
+    async def _snapshot(self, conversation: Conversation) -> _Snapshot:
+        """``conversation`` with, for a group, its members fetched."""
+        if conversation.type is ConversationType.DIRECT:
+            return _Snapshot(conversation)
+        return _Snapshot(conversation, await self.fetcher.members(conversation.id))
+
+    def _store_snapshot(self, snapshot: _Snapshot) -> None:
+        """Store a conversation and make the fetched members its members (their count and the
+        user's own mute then match the server's)."""
+        self.cache.upsert_conversation(snapshot.conversation)
+        if snapshot.conversation.type is not ConversationType.DIRECT:
+            self.cache.replace_members(snapshot.conversation.id, snapshot.members)
 
     # --- applying -----------------------------------------------------------------------------
 
@@ -338,32 +362,36 @@ class Synchronizer:
                 conversation_id,
             )
 
-    async def _fetch_unknown(self, conversation_ids: Iterable[str | None]) -> list[Conversation]:
-        """Fetch the conversations among ``conversation_ids`` that the cache lacks, before the
-        events naming them are applied, so a conversation's messages and its chat-list row
-        appear together. One the caller may no longer see is skipped (its events say so); one
-        that cannot be fetched now is fetched by the next event that names it."""
-        fetched: list[Conversation] = []
+    async def _fetch_unknown(self, conversation_ids: Iterable[str | None]) -> list[_Snapshot]:
+        """Fetch the conversations among ``conversation_ids`` that the cache lacks (with a
+        group's members), before the events naming them are applied, so a conversation's
+        messages and its chat-list row appear together. One the caller may no longer see is
+        skipped (its events say so); one that cannot be fetched now is fetched by the next
+        event that names it."""
+        fetched: list[_Snapshot] = []
         for conversation_id in sorted({cid for cid in conversation_ids if cid}):
             if self.cache.has_conversation(conversation_id):
                 continue
             try:
-                fetched.append(await self.fetcher.conversation(conversation_id))
+                fetched.append(
+                    await self._snapshot(await self.fetcher.conversation(conversation_id))
+                )
             except (ForbiddenError, NotFoundError):
                 continue
             except TransientError as error:
                 log.info("conversation %s not fetched yet: %s", conversation_id, error)
         return fetched
 
-    def _store_unknown(self, conversations: list[Conversation], batch: _Batch) -> None:
+    def _store_unknown(self, snapshots: list[_Snapshot], batch: _Batch) -> None:
         """Store the fetched conversations after the batch's events (their snapshot, unread
-        count included, is newer than the events), except those the batch left."""
-        for conversation in conversations:
-            if conversation.id not in batch.left and not self.cache.has_conversation(
-                conversation.id
+        count and members included, is newer than the events), except those the batch left."""
+        for snapshot in snapshots:
+            conversation_id = snapshot.conversation.id
+            if conversation_id not in batch.left and not self.cache.has_conversation(
+                conversation_id
             ):
-                self.cache.upsert_conversation(conversation)
-                batch.touched.add(conversation.id)
+                self._store_snapshot(snapshot)
+                batch.touched.add(conversation_id)
 
     def _notify(self, batch: _Batch, reset: bool) -> None:
         if self.listener is not None and (batch.touched or reset):

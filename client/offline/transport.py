@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from client.offline.outbox_items import OutboxItem
-from protocol.models import Conversation, Message, SyncPage
+from protocol.models import Conversation, Member, Message, SyncPage
 
 
 class Route(StrEnum):
@@ -66,4 +66,8 @@ class SyncFetcher(Protocol):
 
     async def recent_messages(self, conversation_id: str, limit: int) -> Sequence[Message]:
         """The newest ``limit`` messages of a conversation, in any order."""
+        ...
+
+    async def members(self, conversation_id: str) -> Sequence[Member]:
+        """Every member of a group."""
         ...

@@ -44,9 +44,10 @@ REST_FALLBACK_AFTER = 5.0
 LIVE_IDS_KEPT = 4096
 """How many recent live event ids are remembered to tell a late event from a duplicate."""
 SNAPSHOT_LOADED = "engine.snapshot_loaded"
-"""Cache meta key: set once a new profile has loaded its first snapshot (conversations and their
-recent messages). A new device starts from that snapshot and the log's head, not by replaying
-the whole event log, which may be pruned (410) or, for data made without events, incomplete."""
+"""Cache meta key: set once a new profile has loaded its first snapshot (conversations, the
+members of groups and recent messages). A new device starts from that snapshot and the log's
+head, not by replaying the whole event log, which may be pruned (410) or, for data made without
+events, incomplete."""
 
 
 class Engine:
@@ -180,7 +181,6 @@ class Engine:
     async def _load_snapshot_once(self) -> None:
         if self.cache.get_meta(SNAPSHOT_LOADED) is None:
             await self.sync.full_resync()
-            await self._load_group_members()
             self.cache.set_meta(SNAPSHOT_LOADED, "1")
 
     async def _rest_fallback(self) -> None:
@@ -203,16 +203,6 @@ class Engine:
             if not self.worker.online:
                 log.info("socket not live: the outbox drains over REST")
                 self.worker.set_online(True)
-
-    async def _load_group_members(self) -> None:
-        """Fetch the members of every group (names for senders; later changes come as
-        member events)."""
-        for archived in (False, True):
-            for row in self.cache.chat_list(archived):
-                if row.type != "direct":
-                    members = await self.session.api.members(row.id)
-                    with self.cache.transaction():
-                        self.cache.upsert_members(row.id, members)
 
     async def _on_event(self, name: str, payload: dict[str, object]) -> None:
         event_id = payload.get("eventId")

@@ -22,7 +22,7 @@ from client.services.api import ApiClient
 from client.services.realtime import RealtimeClient
 from protocol import limits
 from protocol.events import ClientEvent
-from protocol.models import Conversation, Message, SyncPage
+from protocol.models import Conversation, Member, Message, SyncPage
 from protocol.socket import (
     DeleteMessagePayload,
     EditMessagePayload,
@@ -147,6 +147,10 @@ class ServerTransport:
     async def conversation(self, conversation_id: str) -> Conversation:
         """``GET /conversations/{id}``."""
         return await self.api.conversation(conversation_id)
+
+    async def members(self, conversation_id: str) -> Sequence[Member]:
+        """Every page of ``GET /conversations/{id}/members``."""
+        return await self.api.members(conversation_id)
 
     async def recent_messages(self, conversation_id: str, limit: int) -> Sequence[Message]:
         """The newest ``limit`` messages, paging ``GET /conversations/{id}/messages``."""

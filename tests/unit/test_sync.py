@@ -15,10 +15,28 @@ from client.offline.outbox_items import ActionKind
 from client.offline.outbox_worker import OutboxWorker
 from client.offline.records import MessageStatus
 from client.offline.sync import Changes, Synchronizer
+from protocol.enums import MemberRole
 from protocol.events import ServerEvent
-from protocol.models import Conversation, ConversationType, Message, SyncEvent, SyncPage
+from protocol.models import (
+    Conversation,
+    ConversationType,
+    Member,
+    Message,
+    SyncEvent,
+    SyncPage,
+)
 from protocol.socket import MessageNewEvent, PresenceEvent, TypingEvent
-from tests.unit.offline_fixtures import BOB, ME, T0, FakeClock, FakeServer, conversation, message
+from tests.unit.offline_fixtures import (
+    BOB,
+    CAROL,
+    ME,
+    T0,
+    FakeClock,
+    FakeServer,
+    conversation,
+    message,
+    user,
+)
 
 
 def new_event(m: Message, event_id: int) -> dict[str, Any]:
@@ -33,6 +51,18 @@ def logged(event_id: int, **fields: Any) -> dict[str, Any]:
     return {"eventId": event_id, **fields}
 
 
+def group(conversation_id: str, member_count: int) -> Conversation:
+    """A private group with ``member_count`` members."""
+    return conversation(conversation_id, kind=ConversationType.PRIVATE_GROUP).model_copy(
+        update={"member_count": member_count}
+    )
+
+
+def member(user_id: str, role: MemberRole = MemberRole.MEMBER, **fields: Any) -> Member:
+    """A membership of ``user_id`` since T0."""
+    return Member(user=user(user_id), role=role, joined_at=T0, **fields)
+
+
 class FakeFetcher:
     """Serves /sync pages from a list of events, or 410 when told to."""
 
@@ -42,6 +72,9 @@ class FakeFetcher:
         self.head = 0
         self.snapshot: list[Conversation] = []
         self.recent: dict[str, list[Message]] = {}
+        self.groups: dict[str, list[Member]] = {}
+        """The members of each group it serves (a conversation not listed is direct)."""
+        self.member_calls: list[str] = []
         self.calls: list[int] = []
         self.before_page: list[Any] = []
 
@@ -70,7 +103,13 @@ class FakeFetcher:
         return self.snapshot
 
     async def conversation(self, conversation_id: str) -> Conversation:
+        if conversation_id in self.groups:
+            return group(conversation_id, len(self.groups[conversation_id]))
         return conversation(conversation_id)
+
+    async def members(self, conversation_id: str) -> Sequence[Member]:
+        self.member_calls.append(conversation_id)
+        return self.groups[conversation_id]
 
     async def recent_messages(self, conversation_id: str, limit: int) -> Sequence[Message]:
         return self.recent.get(conversation_id, [])[-limit:]
@@ -352,3 +391,55 @@ async def test_malformed_event_is_skipped_but_not_blocking(rig: Rig) -> None:
     await rig.sync.handle_event(ServerEvent.MESSAGE_NEW, new_event(message(1), 2))
     assert rig.cache.last_event_id == 2
     assert len(rig.cache.messages_before("c1")) == 1
+
+
+async def test_member_count_follows_joins_and_leaves_even_when_replayed(rig: Rig) -> None:
+    rig.cache.upsert_conversation(group("g1", 2))
+    rig.cache.replace_members("g1", [member(ME, MemberRole.OWNER), member(BOB)])
+    rig.fetcher.add(ServerEvent.MEMBER_JOINED, {"conversationId": "g1", "userId": CAROL})
+    rig.fetcher.add(ServerEvent.MEMBER_LEFT, {"conversationId": "g1", "userId": BOB})
+    rig.fetcher.add(ServerEvent.MEMBER_JOINED, {"conversationId": "g1", "userId": BOB})
+    rig.fetcher.add(ServerEvent.MEMBER_LEFT, {"conversationId": "g1", "userId": CAROL})
+    await rig.sync.catch_up()
+    assert rig.cache.conversation("g1").member_count == 2  # type: ignore[union-attr]
+    assert {m.user_id for m in rig.cache.members("g1")} == {ME, BOB}
+    assert any("g1" in c.conversation_ids for c in rig.listener.changes)
+
+    rig.cache.set_last_event_id(1)  # the engine replays the log from a late event
+    await rig.sync.catch_up()
+    await rig.sync.handle_event(ServerEvent.MEMBER_LEFT, rig.fetcher.events[1].data)
+    assert rig.cache.conversation("g1").member_count == 2  # type: ignore[union-attr]
+
+    await rig.sync.handle_event(
+        ServerEvent.MEMBER_LEFT, logged(9, conversationId="g1", userId=BOB, reason="banned")
+    )
+    assert rig.cache.conversation("g1").member_count == 1  # type: ignore[union-attr]
+
+
+async def test_full_resync_reloads_the_members_of_groups(rig: Rig) -> None:
+    rig.cache.upsert_conversation(group("g1", 3))
+    rig.cache.replace_members("g1", [member(ME), member(BOB), member(CAROL)])
+    until = T0 + timedelta(days=1)
+    rig.fetcher.expired = True
+    rig.fetcher.head = 40
+    rig.fetcher.snapshot = [conversation("c1"), group("g1", 2)]
+    rig.fetcher.groups = {"g1": [member(ME, muted_until=until), member(BOB, MemberRole.OWNER)]}
+    await rig.sync.catch_up()
+    assert rig.fetcher.member_calls == ["g1"]
+    assert {m.user_id: (m.role, m.muted_until) for m in rig.cache.members("g1")} == {
+        ME: ("member", until),
+        BOB: ("owner", None),
+    }
+    assert rig.cache.conversation("g1").member_count == 2  # type: ignore[union-attr]
+    assert rig.cache.members("c1") == []
+
+
+async def test_a_group_first_named_by_an_event_comes_with_its_members(rig: Rig) -> None:
+    rig.fetcher.groups = {"g2": [member(ME), member(BOB, MemberRole.OWNER)]}
+    await rig.sync.handle_event(
+        ServerEvent.MEMBER_JOINED, logged(1, conversationId="g2", userId=ME, role="member")
+    )
+    assert {m.user_id for m in rig.cache.members("g2")} == {ME, BOB}
+    assert rig.cache.conversation("g2").member_count == 2  # type: ignore[union-attr]
+    await rig.sync.handle_event(ServerEvent.MEMBER_LEFT, logged(2, conversationId="g2", userId=BOB))
+    assert rig.cache.conversation("g2").member_count == 1  # type: ignore[union-attr]
