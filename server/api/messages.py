@@ -62,6 +62,13 @@ async def forward_messages(
     return ForwardResponse(messages=await forward.forward_messages(context, caller_id, body))
 
 
+@router.get("/messages/{message_id}")
+async def get_message(message_id: PathId, context: Context, caller_id: CallerId) -> Message:
+    """One message, with its reactions as I see them (404 when it does not exist or is not in
+    one of my conversations)."""
+    return await messages.get_message(context, caller_id, message_id)
+
+
 @router.patch("/messages/{message_id}")
 async def edit_message(
     message_id: PathId, body: EditMessageRequest, context: Context, caller_id: CallerId

@@ -132,6 +132,16 @@ async def list_messages(
     )
 
 
+async def get_message(context: ServerContext, caller_id: str, message_id: str) -> Message:
+    """One message of a conversation the caller belongs to, with its reactions as the caller
+    sees them (a deleted one without text). NOT_FOUND when it does not exist or the caller is
+    not a member."""
+    async with context.db.read() as session:
+        row, _conversation, _member = await access.require_message(session, caller_id, message_id)
+        reactions = await summaries_for(session, [row.id], caller_id)
+    return message_record(row, reactions.get(row.id, []))
+
+
 async def edit_message(
     context: ServerContext, caller_id: str, message_id: str, text: str
 ) -> Message:

@@ -300,3 +300,28 @@ def test_forward_rules(live_server: LiveServer, pair: tuple[Account, Account, st
         "/messages/forward", json={"message_ids": [], "target_conversation_ids": [group]}
     )
     assert empty.status_code == 400
+
+
+def test_one_message_by_id_for_members_only(
+    live_server: LiveServer, pair: tuple[Account, Account, str]
+) -> None:
+    alice, bob, chat = pair
+    first = alice.send(chat, "an old message").json()
+    reply = bob.send(chat, "the answer", reply_to_id=first["id"]).json()
+    assert bob.post(f"/messages/{first['id']}/reactions", json={"emoji": "👍"}).status_code == 200
+    as_bob = bob.get(f"/messages/{first['id']}")
+    assert as_bob.status_code == 200, as_bob.text
+    listed = bob.get(f"/conversations/{chat}/messages").json()["items"]
+    assert as_bob.json() == next(m for m in listed if m["id"] == first["id"])
+    assert as_bob.json()["reactions"][0]["reacted_by_me"] is True
+    assert alice.get(f"/messages/{first['id']}").json()["reactions"][0]["reacted_by_me"] is False
+    assert alice.get(f"/messages/{reply['id']}").json()["reply_to_id"] == first["id"]
+
+    assert alice.delete(f"/conversations/{chat}/messages/{first['id']}").status_code == 204
+    deleted = bob.get(f"/messages/{first['id']}").json()
+    assert deleted["deleted_at"] and deleted["text"] is None and deleted["seq"] == 1
+
+    outsider = register(live_server.url).get(f"/messages/{reply['id']}")
+    assert outsider.status_code == 404 and outsider.json()["code"] == "NOT_FOUND"
+    unknown = bob.get(f"/messages/{uuid.uuid4()}")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "NOT_FOUND"
