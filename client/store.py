@@ -33,6 +33,9 @@ class Topic(StrEnum):
     PRESENCE = "presence"
     CONNECTION = "connection"
     OUTBOX = "outbox"
+    CONVERSATIONS = "conversations"
+    """Sync changed conversations (their rows, members or settings): ``Store.changed`` tells
+    which."""
 
 
 Listener = Callable[[Topic], None]
@@ -126,6 +129,10 @@ class Store:
         self.outbox_counts = OutboxCounts(0, 0)
         self._listeners: list[Listener] = []
         self._dirty: set[Topic] = set()
+        self._touched: set[str] = set()
+        self._touched_all = False
+        self._changed: frozenset[str] = frozenset()
+        self._changed_all = False
         self._scheduled = False
         if outbox is not None:
             outbox.subscribe(self._outbox_changed)
@@ -167,6 +174,15 @@ class Store:
         if Topic.OPEN_CHAT in dirty and self.window is not None:
             self._reload_window()
             self._notify(Topic.OPEN_CHAT)
+        if Topic.CONVERSATIONS in dirty:
+            self._changed, self._touched = frozenset(self._touched), set()
+            self._changed_all, self._touched_all = self._touched_all, False
+            self._notify(Topic.CONVERSATIONS)
+
+    def changed(self, conversation_id: str) -> bool:
+        """While ``Topic.CONVERSATIONS`` is told: whether sync changed ``conversation_id``
+        (everything changed after a full resync)."""
+        return self._changed_all or conversation_id in self._changed
 
     # --- chat list ----------------------------------------------------------------------------
 
@@ -359,14 +375,17 @@ class Store:
 
     def on_changed(self, changes: Changes) -> None:
         """Sync changed the cache (``SyncListener``): refresh the list and, when touched, the
-        open chat; whoever just sent a message stops typing there."""
+        open chat, and tell which conversations changed; whoever just sent a message stops
+        typing there."""
         stopped = False
         for conversation_id, user_id in changes.senders:
             if self.typing.get(conversation_id, {}).pop(user_id, None) is not None:
                 stopped = True
         if stopped:
             self._notify(Topic.TYPING)
-        topics = [Topic.CHAT_LIST]
+        self._touched |= changes.conversation_ids
+        self._touched_all |= changes.reset
+        topics = [Topic.CHAT_LIST, Topic.CONVERSATIONS]
         w = self.window
         if w is not None and (changes.reset or w.conversation_id in changes.conversation_ids):
             topics.append(Topic.OPEN_CHAT)

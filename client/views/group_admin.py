@@ -1,6 +1,7 @@
-"""Glue for the group info panel: loads its members and bans, and runs what the owner or an
-admin asks for through ``ServerActions`` (each awaits the server; a refusal becomes a snack bar
-through ``run``)."""
+"""Glue for the group info panel: loads its members and bans, runs what the owner or an admin
+asks for through ``ServerActions`` (each awaits the server; a refusal becomes a snack bar
+through ``run``), and while open shows what others change (members, roles, mutes, the title,
+the lock) as the store tells it."""
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -10,6 +11,7 @@ import flet as ft
 from client.actions import ServerActions
 from client.group_rules import MANAGER_ROLES
 from client.offline.records import ChatRow, MemberRow
+from client.store import Topic
 from client.views.group_info import GroupHandlers, GroupInfoPanel, member_name
 from client.views.member_menu import MemberHandlers
 from client.views.message_actions import confirm_dialog
@@ -68,15 +70,48 @@ class GroupAdmin:
             server.find_people,
         )
         self._manager = row.my_role in MANAGER_ROLES
+        self._unsubscribe: Callable[[], None] | None = None
 
     def open(self) -> None:
-        """Show the panel with the cached members, then load the server's members and bans."""
+        """Show the panel with the cached members, then load the server's members and bans;
+        follow the store's changes to the group until the panel closes."""
+        self.panel.dialog.on_dismiss = self._stop_following
         self.page.show_dialog(self.panel.dialog)
+        self._unsubscribe = self.server.store.subscribe(self._store_changed)
         self._members(
             lambda: self.server.load_members(self.conversation_id), "Loading the members", ""
         )
         if self._manager:
             self._run("Loading the bans", self._show_bans)
+
+    def _stop_following(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def _store_changed(self, topic: Topic) -> None:
+        """Show the group as the cache has it after sync changed it (someone else renamed or
+        locked it, added, removed, muted or promoted someone); close when the user is out."""
+        if topic is not Topic.CONVERSATIONS or not self.server.store.changed(self.conversation_id):
+            return
+        if not self.panel.dialog.open:
+            self._stop_following()
+            return
+        cache = self.server.cache
+        row = cache.conversation(self.conversation_id)
+        if row is None:  # the user left, was removed or banned
+            self._stop_following()
+            self.panel.close()
+            return
+        if row.title:
+            self.panel.retitle(row.title)
+        self.panel.show_locked(row.locked)
+        self.panel.show_role(row.my_role)
+        manager = row.my_role in MANAGER_ROLES
+        if manager and not self._manager:
+            self._run("Loading the bans", self._show_bans)
+        self._manager = manager
+        self.panel.show(cache.members(self.conversation_id))
 
     def _members(
         self, work: Callable[[], Awaitable[list[MemberRow]]], doing: str, done: str

@@ -49,8 +49,9 @@ class GroupHandlers:
 
 
 class GroupInfoPanel:
-    """``dialog`` shows group ``title``; :meth:`show` replaces the member list and
-    :meth:`show_bans` the banned people."""
+    """``dialog`` shows group ``title``; :meth:`show` replaces the member list,
+    :meth:`show_bans` the banned people and :meth:`show_role` the tools the user's role
+    gives."""
 
     def __init__(
         self,
@@ -80,20 +81,16 @@ class GroupInfoPanel:
         self.add = PeopleSearch(find, self._add)
         self.add.field.autofocus = False
         self.add.field.label = "Add people by name or username"
-        tools: list[ft.Control] = []
-        if my_role in MANAGER_ROLES:
-            tools = [ft.Row([self.title, ft.TextButton("Rename", on_click=self._rename)])]
-            if my_role == "owner":
-                tools.append(self.lock)
-            tools += [self.add.control, ft.Divider(height=1)]
+        self.rename_row = ft.Row([self.title, ft.TextButton("Rename", on_click=self._rename)])
+        self.content = ft.Column(
+            self._sections(),
+            tight=True,
+            width=380,
+            horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+        )
         self.dialog = ft.AlertDialog(
             title=ft.Text(title),
-            content=ft.Column(
-                [*tools, self.members, self.banned],
-                tight=True,
-                width=380,
-                horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
-            ),
+            content=self.content,
             actions=[
                 ft.TextButton(
                     "Leave group",
@@ -105,11 +102,40 @@ class GroupInfoPanel:
         )
         self.show(members)
 
+    def _sections(self) -> list[ft.Control]:
+        """The tools ``my_role`` gives (rename, lock for the owner, add people), then the
+        members and the banned people."""
+        tools: list[ft.Control] = []
+        if self.my_role in MANAGER_ROLES:
+            tools = [self.rename_row]
+            if self.my_role == "owner":
+                tools.append(self.lock)
+            tools += [self.add.control, ft.Divider(height=1)]
+        return [*tools, self.members, self.banned]
+
+    def show_role(self, my_role: str) -> None:
+        """Show the tools of the user's new role (the banned people only to managers); list
+        the members again after it (their menus depend on the role)."""
+        if my_role == self.my_role:
+            return
+        self.my_role = my_role
+        if my_role not in MANAGER_ROLES:
+            self.banned.visible = False
+        self.content.controls = self._sections()
+        refresh(self.dialog)
+
     def retitle(self, title: str) -> None:
-        """Show the group's new title."""
+        """Show the group's new title (in the rename field too, unless it is being edited)."""
         heading = self.dialog.title
         assert isinstance(heading, ft.Text)
+        if self.title.value == heading.value:  # not being edited: follow the new title
+            self.title.value = title
         heading.value = title
+        refresh(self.dialog)
+
+    def close(self) -> None:
+        """Close the panel (the user is no longer in the group)."""
+        self.dialog.open = False
         refresh(self.dialog)
 
     def show_locked(self, locked: bool) -> None:

@@ -10,24 +10,28 @@ from typing import cast
 import flet as ft
 import pytest
 
+from client.actions import ConversationsApi, ServerActions
 from client.errors import ForbiddenError, NetworkError, RateLimitedError, ValidationFailedError
 from client.group_rules import MUTED_FOREVER, posting_notice, until_text
 from client.offline.cache import Cache
 from client.offline.records import ChatRow, MemberRow
+from client.offline.sync import Changes
+from client.store import Store
 from client.views.conversation_settings import (
     MUTE_CHOICES,
     NOT_MUTED,
     ConversationSettingsPanel,
     SettingsHandlers,
 )
-from client.views.group_info import sorted_members
+from client.views.group_admin import GroupAdmin
+from client.views.group_info import GroupInfoPanel, sorted_members
 from client.views.member_menu import BAN_CHOICES, MemberHandlers, can_moderate, member_menu
 from client.views.member_menu import MUTE_CHOICES as MUTE_MEMBER_CHOICES
 from client.views.message_info import MessageInfoDialog, Receipt, receipt_text
 from client.views.new_group import NewGroupDialog
 from client.views.server_errors import explain
-from protocol.models import User
-from tests.unit.offline_fixtures import ME, conversation, user
+from protocol.models import ConversationType, Member, MemberRole, User
+from tests.unit.offline_fixtures import BOB, CAROL, ME, T0, conversation, user
 
 
 @pytest.fixture
@@ -255,3 +259,99 @@ def test_message_info_lists_each_receipt_under_the_sending_time() -> None:
     assert [c.value for c in info.rows.controls if isinstance(c, ft.Text)][1:] == [
         "No other members"
     ]
+
+
+class DialogPage:
+    """The part of a page ``GroupAdmin`` uses: dialogs open when shown."""
+
+    def show_dialog(self, dialog: ft.AlertDialog) -> None:
+        dialog.open = True
+
+
+def _listed(panel: GroupInfoPanel) -> list[str]:
+    """The member count, then each member as "name: details"."""
+    lines: list[str] = []
+    for control in panel.members.controls:
+        if isinstance(control, ft.ListTile):
+            assert isinstance(control.title, ft.Text) and isinstance(control.subtitle, ft.Text)
+            lines.append(f"{control.title.value}: {control.subtitle.value}")
+        else:
+            assert isinstance(control, ft.Text)
+            lines.append(str(control.value))
+    return lines
+
+
+def _open_group_info(tmp_path: Path) -> tuple[Cache, Store, GroupAdmin, list[str]]:
+    """Group g1 of ME (a plain member) and BOB (its owner) with its info panel open; returns
+    the work the panel started."""
+    cache = Cache.open(tmp_path, ME)
+    cache.upsert_conversation(conversation("g1", kind=ConversationType.PRIVATE_GROUP))
+    cache.replace_members(
+        "g1",
+        [
+            Member(user=user(ME), joined_at=T0),
+            Member(user=user(BOB), role=MemberRole.OWNER, joined_at=T0),
+        ],
+    )
+    store = Store(cache)
+
+    async def caught_up() -> None:
+        return None
+
+    server = ServerActions(cache, store, cast(ConversationsApi, None), caught_up)
+    row = cache.conversation("g1")
+    assert row is not None
+    started: list[str] = []
+    admin = GroupAdmin(
+        cast(ft.Page, DialogPage()),
+        server,
+        row,
+        "Chat g1",
+        lambda doing, work: started.append(doing),
+        lambda text: None,
+        lambda: None,
+        lambda: None,
+    )
+    admin.open()
+    return cache, store, admin, started
+
+
+def test_open_group_info_follows_what_others_change(tmp_path: Path) -> None:
+    cache, store, admin, started = _open_group_info(tmp_path)
+    panel = admin.panel
+    assert started == ["Loading the members"]
+    assert _listed(panel) == ["2 members", "U-Bob: @u_bob · Owner", "You: @u_me · Member"]
+
+    cache.upsert_users([user(CAROL)])
+    cache.set_member("g1", CAROL, "member")
+    cache.remove_member("g1", BOB)
+    store.on_changed(Changes(frozenset({"c9"})))  # another conversation: nothing to show
+    assert _listed(panel)[0] == "2 members"
+    store.on_changed(Changes(frozenset({"g1"})))
+    assert _listed(panel) == ["2 members", "You: @u_me · Member", "U-Carol: @u_carol · Member"]
+
+    until = datetime.now(UTC) + timedelta(hours=1)
+    cache.set_conversation_title("g1", "Book club")
+    cache.set_conversation_locked("g1", True)
+    cache.update_member("g1", ME, "admin", None)
+    cache.update_member("g1", CAROL, "member", until)
+    store.on_changed(Changes(frozenset({"g1"})))
+    heading = panel.dialog.title
+    assert isinstance(heading, ft.Text) and heading.value == "Book club"
+    assert panel.title.value == "Book club" and panel.lock.value
+    assert panel.rename_row in panel.content.controls  # an admin now: the tools show
+    assert started[-1] == "Loading the bans"
+    carol = _listed(panel)[-1]
+    assert carol.startswith("U-Carol: @u_carol · Member · muted until")
+
+    panel.dialog.open = False  # closed: it stops following
+    cache.remove_member("g1", CAROL)
+    store.on_changed(Changes(frozenset({"g1"})))
+    assert _listed(panel)[-1] == carol
+
+
+def test_open_group_info_closes_when_the_user_is_removed(tmp_path: Path) -> None:
+    cache, store, admin, _ = _open_group_info(tmp_path)
+    cache.remove_conversation("g1")
+    store.on_changed(Changes(frozenset({"g1"})))
+    assert not admin.panel.dialog.open

@@ -1,5 +1,6 @@
 """The store: chat list, bounded chat window with paging, typing expiry, presence, counts."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,9 @@ from client.offline.outbox_items import ActionKind
 from client.offline.records import OutboxCounts
 from client.offline.sync import Changes, SyncListener
 from client.store import Store, Topic
-from protocol.models import PresenceStatus
+from protocol.models import ConversationType, Member, MemberRole, PresenceStatus
 from protocol.socket import PresenceEvent, TypingEvent
-from tests.unit.offline_fixtures import BOB, ME, FakeClock, conversation, message
+from tests.unit.offline_fixtures import BOB, CAROL, ME, T0, FakeClock, conversation, message, user
 
 
 @pytest.fixture
@@ -89,7 +90,7 @@ def test_other_conversation_changes_leave_the_window(store: Store) -> None:
     heard: list[Topic] = []
     store.subscribe(heard.append)
     store.on_changed(Changes(frozenset({"c2"})))
-    assert heard == [Topic.CHAT_LIST]
+    assert Topic.OPEN_CHAT not in heard and Topic.CHAT_LIST in heard
 
 
 def test_typing_expires_after_ttl(cache: Cache) -> None:
@@ -131,7 +132,7 @@ def test_deferred_refreshes_are_batched(cache: Cache) -> None:
         store.on_changed(Changes(frozenset({"c1"})))
     assert len(scheduled) == 1 and heard == []
     store.flush()
-    assert heard == [Topic.CHAT_LIST]
+    assert heard == [Topic.CHAT_LIST, Topic.CONVERSATIONS]
 
 
 def test_store_is_the_sync_listener(store: Store) -> None:
@@ -173,3 +174,35 @@ def test_open_at_an_unknown_message_keeps_the_window(store: Store) -> None:
     assert store.open_at("c1", "m-missing") is None
     assert store.open_at("c2", "mc1-100") is None
     assert seqs(store) == before
+
+
+def test_store_tells_which_conversations_sync_changed(cache: Cache) -> None:
+    scheduled: list[Callable[[], None]] = []
+    store = Store(cache, defer=scheduled.append)
+    seen: list[tuple[bool, bool]] = []
+
+    def heard(topic: Topic) -> None:
+        if topic is Topic.CONVERSATIONS:
+            seen.append((store.changed("c1"), store.changed("g1")))
+
+    store.subscribe(heard)
+    store.on_changed(Changes(frozenset({"g1"})))
+    store.on_changed(Changes(frozenset({"c2"})))
+    scheduled.pop()()
+    store.on_changed(Changes(frozenset({"c1"})))
+    scheduled.pop()()
+    store.on_changed(Changes(frozenset(), reset=True))
+    scheduled.pop()()
+    assert seen == [(False, True), (True, False), (True, True)]
+
+
+def test_member_count_in_the_chat_list_follows_leaves(store: Store, cache: Cache) -> None:
+    group = conversation("g1", minutes=1, kind=ConversationType.PRIVATE_GROUP)
+    cache.upsert_conversation(group)
+    members = [Member(user=user(u), role=MemberRole.MEMBER, joined_at=T0) for u in (ME, BOB, CAROL)]
+    cache.replace_members("g1", members)
+    store.load_chat_list()
+    assert {r.id: r.member_count for r in store.chat_list}["g1"] == 3
+    cache.remove_member("g1", CAROL)  # a ban applied by sync
+    store.on_changed(Changes(frozenset({"g1"})))
+    assert {r.id: r.member_count for r in store.chat_list}["g1"] == 2
