@@ -109,6 +109,11 @@ def unread_label(count: int) -> str:
     return "1 unread message" if count == 1 else f"{count} unread messages"
 
 
+def member_count_text(count: int) -> str:
+    """ "1 member", "3 members"."""
+    return "1 member" if count == 1 else f"{count} members"
+
+
 def badge_text(count: int) -> str:
     """The unread badge's visible text ("999+" above 999)."""
     return "999+" if count > 999 else str(count)

@@ -11,6 +11,7 @@ import flet as ft
 from client.group_rules import MANAGER_ROLES, is_muted, until_text
 from client.offline.records import MemberRow
 from client.views.avatar import avatar
+from client.views.format import member_count_text
 from client.views.member_menu import MemberHandlers, member_menu
 from client.views.people_search import FindPeople, PeopleSearch
 from client.views.widgets import bound, icon_button, refresh
@@ -147,10 +148,9 @@ class GroupInfoPanel:
         """List ``members`` (mutes as of ``now``)."""
         moment = now or datetime.now(UTC)
         bound(self.members, len(members))
-        count = f"{len(members)} member{'s' if len(members) != 1 else ''}"
         self.members.controls = (
             [
-                ft.Text(count, color=ft.Colors.ON_SURFACE_VARIANT),
+                ft.Text(member_count_text(len(members)), color=ft.Colors.ON_SURFACE_VARIANT),
                 *(self._tile(m, moment) for m in sorted_members(members, self.me)),
             ]
             if members

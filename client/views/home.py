@@ -17,6 +17,7 @@ from client.views.bubble import BubbleData, ReplyQuote
 from client.views.chat import ChatActions, ChatHeader, ChatView
 from client.views.chat_list import ChatListView, ChatTileData
 from client.views.conversation_flows import ConversationFlows
+from client.views.format import member_count_text
 from client.views.mention_picker import MentionPicker
 from client.views.search_flow import SearchFlow
 from client.views.widgets import dialog_open, icon_button, refresh
@@ -231,7 +232,7 @@ class Home:
         if typing:
             status = typing
         elif group:
-            status = f"{row.member_count} members"
+            status = member_count_text(row.member_count)
         else:
             status = "online" if online else ""
         pinned = self.store.cache.pinned_messages(row.id)

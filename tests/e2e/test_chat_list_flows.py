@@ -215,7 +215,8 @@ def test_group_moderation_between_two_users(
     server: LiveServer, app_url: str, open_page: OpenPage
 ) -> None:
     """The owner (wide, light) sees when Bob read a message, mutes and unmutes him, locks the
-    group and bans him; Bob (phone, dark) sees why he cannot post, then loses the chat."""
+    group and bans him (the header then counts one member); Bob (phone, dark) sees his mute in
+    the group info he has open, why he cannot post, then loses the chat."""
     alice = register(server.url, "alice_mod", "Alice Archer")
     bob = register(server.url, "bob_mod", "Bob Baker")
     response = alice.post(
@@ -247,6 +248,7 @@ def test_group_moderation_between_two_users(
     member.get_by_role("button", name="Close").click()
 
     tile(owner, "Crew").click()
+    expect(owner.get_by_text("2 members", exact=True)).to_be_visible()
     owner.get_by_role("button", name="Message actions: Welcome aboard").click()
     owner.get_by_role("button", name="Info").click()
     info = owner.get_by_role("alertdialog")
@@ -255,8 +257,13 @@ def test_group_moderation_between_two_users(
     info.get_by_role("button", name="Close").click()
 
     owner.get_by_role("button", name="Group info").click()
+    member.get_by_role("button", name="Group info").click()  # open while the owner mutes him
     member_action(owner, "Bob Baker", "Mute for 1 hour")
     expect(owner.get_by_role("group", name=re.compile("Member · muted until"))).to_be_visible()
+    expect(
+        member.get_by_role("group", name=re.compile("You @bob_mod · Member · muted until"))
+    ).to_be_visible()
+    member.get_by_role("button", name="Close").click()
     notice = member.get_by_text(re.compile("^An admin muted you until"))
     expect(notice).to_be_visible()
     expect(composer).to_have_count(0)
@@ -290,3 +297,7 @@ def test_group_moderation_between_two_users(
     unban.click()
     expect(unban).to_have_count(0)
     assert alice.get(f"/conversations/{group_id}/bans").json()["items"] == []
+    owner.get_by_role("button", name="Close").click()
+    expect(owner.get_by_role("alertdialog")).to_have_count(0)
+    expect(owner.get_by_text("1 member", exact=True)).to_be_visible()  # the chat header
+    screenshot(owner, "moderation-after-ban")
