@@ -137,6 +137,7 @@ class App:
             show_info=flows.message_info,
         )
         history = History(engine.cache, store, self.session.api)
+        history.watch(self.page.run_task)
         home = Home(store, controller, engine.account.user_id, flows.new_chat, flows, history)
 
         def sign_out() -> None:

@@ -1,19 +1,25 @@
 """The parts of a conversation's history the cache does not hold, fetched from the server when
 the reader goes there: the page around a message a search found only on the server, and the
 pages that close a hole in the cache as the reader pages older or newer (``Store.missing_before``
-/ ``missing_after``). Also the server's side of message search.
+/ ``missing_after``), and, once each, single messages the open chat shows something of (its
+pinned banner, a reply's quote) that are older than the cache (``Store.missing_references``).
+Also the server's side of message search.
 
 A new device caches only each conversation's recent messages; a conversation's seqs are 1, 2,
 3, … with none skipped, so a page of the history is asked for by seq (``GET
 /conversations/{id}/messages?cursor=`` returns the messages before a seq, newest first). What is
 fetched is written to the cache; the store reads it from there (the chat list is refreshed:
 a pinned or quoted message may have come with it). These actions await the server
-and raise ``client.errors`` exceptions for the caller to explain.
+and raise ``client.errors`` exceptions for the caller to explain; the single messages are
+fetched in the background (``watch``), and offline they are asked for again once the
+connection is back. A single message far back does not join the window: the store's window
+stops where a seq is missing.
 """
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, Protocol
 
+from client.errors import PermanentError, TransientError
 from client.offline.cache import Cache
 from client.search_hits import Hit, server_hit
 from client.store import Store, Topic
@@ -39,11 +45,19 @@ class HistoryApi(Protocol):
         """``GET /conversations/{id}/messages``: newest first, before seq ``cursor``."""
         ...
 
+    async def message(self, message_id: str) -> Message:
+        """``GET /messages/{id}``: one message."""
+        ...
+
     async def search_messages(
         self, query: str, *, conversation_id: str | None = None, limit: int | None = None
     ) -> Page[SearchHit]:
         """``GET /search/messages``."""
         ...
+
+
+Runner = Callable[[Callable[[], Coroutine[Any, Any, object]]], object]
+"""Starts a coroutine function in the background (``ft.Page.run_task``)."""
 
 
 class History:
@@ -53,6 +67,43 @@ class History:
         self.cache = cache
         self.store = store
         self.api = api
+        self._asked: set[str] = set()
+        """Ids of single messages fetched, being fetched, or refused (never asked again)."""
+
+    def watch(self, run: Runner) -> Callable[[], None]:
+        """Whenever the store changes while online and the open chat refers to messages not yet
+        asked for, ``run`` ``fetch_references``; returns the unsubscribe."""
+        topics = (Topic.OPEN_CHAT, Topic.CHAT_LIST, Topic.CONNECTION)
+
+        def changed(topic: Topic) -> None:
+            if topic in topics and self.store.connection == "online" and self._unasked():
+                run(self.fetch_references)
+
+        return self.store.subscribe(changed)
+
+    def _unasked(self) -> list[str]:
+        return [i for i in self.store.missing_references() if i not in self._asked]
+
+    async def fetch_references(self) -> int:
+        """Cache the messages the open chat refers to that the cache lacks (its pinned banner,
+        its replies' originals), each asked for once; returns how many came. One the server
+        refuses (deleted conversation, no longer a member) is not asked for again; offline the
+        rest are left for the next call."""
+        wanted = self._unasked()
+        self._asked.update(wanted)
+        found: list[Message] = []
+        for index, message_id in enumerate(wanted):
+            try:
+                found.append(await self.api.message(message_id))
+            except PermanentError:
+                continue
+            except TransientError:
+                self._asked.difference_update(wanted[index:])
+                break
+        if found:
+            self._store(found)
+            self.store.invalidate(Topic.OPEN_CHAT)  # the quotes
+        return len(found)
 
     async def load_around(self, conversation_id: str, seq: int) -> int:
         """Cache the messages around seq ``seq`` (``AROUND_BEFORE`` before it, the message,

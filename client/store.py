@@ -303,6 +303,19 @@ class Store:
             return None
         return last
 
+    def missing_references(self) -> list[str]:
+        """The ids of the messages the open chat shows something of but the cache lacks (a new
+        device caches only recent ones): its newest pinned message (the banner) and the
+        originals of the window's replies (their quotes)."""
+        w = self.window
+        if w is None:
+            return []
+        wanted = self.cache.pinned_ids(w.conversation_id)[-1:]
+        wanted += [m.reply_to_id for m in w.messages if m.reply_to_id is not None]
+        unique = list(dict.fromkeys(wanted))
+        cached = self.cache.cached_ids(unique)
+        return [i for i in unique if i not in cached]
+
     def _has_older(self, messages: Sequence[CachedMessage]) -> bool:
         """Whether a conversation has messages before ``messages`` (its seqs start at 1)."""
         if not messages:

@@ -10,6 +10,7 @@ so an action can put the optimistic cache change and its outbox row in one trans
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -94,6 +95,14 @@ class Cache(ConversationCache):
             [conversation_id, seq],
         )
         return row is not None
+
+    def cached_ids(self, message_ids: Sequence[str]) -> set[str]:
+        """Those of ``message_ids`` the cache holds."""
+        if not message_ids:
+            return set()
+        marks = ",".join("?" * len(message_ids))
+        rows = self.rows(f"SELECT id FROM messages WHERE id IN ({marks})", list(message_ids))
+        return {r["id"] for r in rows}
 
     def latest_received(self, conversation_id: str) -> CachedMessage | None:
         """The newest stored message of a conversation (what a read receipt points at)."""

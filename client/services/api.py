@@ -439,6 +439,10 @@ class ApiClient:
         response = await self._call("GET", path, params={"cursor": cursor, "limit": limit})
         return _parse_page(Message, response)
 
+    async def message(self, message_id: str) -> Message:
+        """``GET /messages/{id}``: one message of a conversation I belong to."""
+        return _parse(Message, await self._call("GET", _path("messages", message_id)))
+
     async def send_message(
         self, conversation_id: str, text: str, client_id: str, reply_to_id: str | None = None
     ) -> Message:

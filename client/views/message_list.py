@@ -32,6 +32,9 @@ BOTTOM_PIXELS = 24.0
 """Within this distance of the bottom the reader counts as "at the bottom"."""
 HIGHLIGHT_SECONDS = 2.5
 """How long the message a jump went to stays highlighted."""
+BUTTON_CLEARANCE = 64.0
+"""Space under the newest bubble, so the scroll-to-bottom button (a mini FAB 40 pixels high,
+12 above the list's bottom) never covers it."""
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,10 @@ class HistoryFetcher(Protocol):
         """Cache the page after ``seq``; how many messages came."""
         ...
 
+    def load_around(self, conversation_id: str, seq: int) -> Awaitable[int]:
+        """Cache the messages around ``seq``; how many came."""
+        ...
+
 
 BubbleFactory = Callable[[CachedMessage], BubbleData]
 
@@ -108,7 +115,9 @@ class MessageList:
         """Messages from others with a larger seq get the "Unread messages" marker above."""
         self.highlight: int | None = None
         """``local_id`` of a message a search or quote jumped to."""
-        self._built: dict[int, tuple[CachedMessage, bool, ft.Control]] = {}
+        self._built: dict[int, tuple[CachedMessage, bool, ft.Control, bool]] = {}
+        """Per ``local_id``: the message, highlighted, its bubble, and whether the bubble shows
+        all it should (a reply's original may come from the server later)."""
         self._paging = False
         """A page change (and the jump that keeps the viewport still) is under way."""
         self._latest_missed: ft.OnScrollEvent | None = None
@@ -120,7 +129,7 @@ class MessageList:
             reverse=True,
             expand=True,
             spacing=6,
-            padding=ft.Padding.symmetric(horizontal=12, vertical=8),
+            padding=ft.Padding.only(left=12, top=8, right=12, bottom=BUTTON_CLEARANCE),
             on_scroll=self._on_scroll,
             scroll_interval=0,
         )
@@ -158,7 +167,38 @@ class MessageList:
         if page is not None:
             page.run_task(self.list.scroll_to, offset=0)
             page.run_task(self._fade_highlight, message.local_id)
+            if self._lacks_context():
+                page.run_task(self._load_around, message)
         return True
+
+    def _lacks_context(self) -> bool:
+        """Whether the cache lacks the messages on either side of the window (a message
+        fetched alone: a pinned or quoted one older than the rest of the cache)."""
+        source = self._source
+        return self.history is not None and (
+            source.missing_before() is not None or source.missing_after() is not None
+        )
+
+    async def _load_around(self, message: CachedMessage) -> None:
+        """Fetch the history around the message a jump showed, then show it in context
+        (offline the jump stays on what the cache has)."""
+        history, conversation_id = self.history, self.conversation_id
+        if history is None or conversation_id is None or message.seq is None:
+            return
+        try:
+            await history.load_around(conversation_id, message.seq)
+        except OpenChatError as error:
+            log.info("history around a message not fetched: %s", error)
+            return
+        window = self._source.window
+        shown = window is not None and any(m.local_id == message.local_id for m in window.messages)
+        if self.conversation_id != conversation_id or not shown:
+            return  # the reader went elsewhere meanwhile
+        if message.id is None or self._source.open_at(conversation_id, message.id) is None:
+            return
+        self.refresh()
+        refresh(self.list)
+        await self.list.scroll_to(offset=0)
 
     async def _fade_highlight(self, local_id: int) -> None:
         await asyncio.sleep(HIGHLIGHT_SECONDS)
@@ -213,7 +253,7 @@ class MessageList:
     def _bubble(self, message: CachedMessage) -> ft.Control:
         highlighted = message.local_id == self.highlight
         cached = self._built.get(message.local_id)
-        if cached is not None and cached[0] == message and cached[1] == highlighted:
+        if cached is not None and cached[0] == message and cached[1] == highlighted and cached[3]:
             return cached[2]
         data = self._describe(message)
         if highlighted:
@@ -226,7 +266,8 @@ class MessageList:
                 highlighted=True,
             )
         control = bubble(data, self._handlers)
-        self._built[message.local_id] = (message, highlighted, control)
+        complete = message.reply_to_id is None or data.reply is not None
+        self._built[message.local_id] = (message, highlighted, control, complete)
         return control
 
     def _render(self, has_older: bool) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from client.errors import NetworkError
+from client.errors import NetworkError, NotFoundError
 from client.history import AROUND_AFTER, AROUND_BEFORE, History
 from client.offline.cache import Cache
 from client.search_hits import local_hit, merge_hits, server_hit
@@ -28,6 +28,8 @@ class FakeApi:
     def __init__(self, history: Sequence[Message]) -> None:
         self.history = list(history)
         self.asked: list[tuple[str | None, int | None]] = []
+        self.asked_for: list[str] = []
+        """The ids ``GET /messages/{id}`` was asked for."""
         self.offline = False
 
     async def messages(
@@ -43,6 +45,15 @@ class FakeApi:
         )
         items = newest_first[: limit or 30]
         return Page[Message](items=items, has_more=len(newest_first) > len(items))
+
+    async def message(self, message_id: str) -> Message:
+        self.asked_for.append(message_id)
+        if self.offline:
+            raise NetworkError("offline")
+        found = next((m for m in self.history if m.id == message_id), None)
+        if found is None:
+            raise NotFoundError("message not found", "NOT_FOUND")
+        return found
 
     async def search_messages(
         self, query: str, *, conversation_id: str | None = None, limit: int | None = None
@@ -196,3 +207,75 @@ def test_hits_from_both_sides_describe_the_same_message_alike(cache: Cache) -> N
     mine = local_hit(result)
     assert (mine.key, mine.seq, mine.conversation_id) == (hit.key, hit.seq, hit.conversation_id)
     assert merge_hits([mine], [hit]) == [mine]
+
+
+def _refer_to_old_messages(cache: Cache, api: FakeApi) -> None:
+    """Message 10 is pinned, and 260 (cached) replies to 20 and 270 to 20 too: both older
+    than the cache."""
+    cache.set_pins("c1", ["mc1-10"])
+    for seq in (260, 270):
+        reply = message(seq).model_copy(update={"reply_to_id": "mc1-20"})
+        cache.store_message(reply)
+        api.history[seq - 1] = reply
+
+
+async def test_pinned_and_quoted_messages_older_than_the_cache_are_fetched_once(
+    store: Store, cache: Cache, api: FakeApi
+) -> None:
+    """Each is fetched alone (once, however often asked), the banner and quotes can show it,
+    and the window still stops at the hole: a single message far back is no history."""
+    _refer_to_old_messages(cache, api)
+    history = History(cache, store, api)
+    store.open_chat("c1")
+    assert store.missing_references() == ["mc1-10", "mc1-20"]
+    heard: list[Topic] = []
+    store.subscribe(heard.append)
+
+    assert await history.fetch_references() == 2
+    assert api.asked_for == ["mc1-10", "mc1-20"] and api.asked == []
+    assert [m.id for m in cache.pinned_messages("c1")] == ["mc1-10"]
+    assert Topic.CHAT_LIST in heard and Topic.OPEN_CHAT in heard
+    assert store.missing_references() == []
+    assert await history.fetch_references() == 0 and len(api.asked_for) == 2
+
+    assert seqs(store) == list(range(251, 301))
+    assert not store.load_older() and store.missing_before() == 251
+    assert await history.fill_before("c1", 251) == 50
+    assert store.load_older() and seqs(store)[0] == 201
+    assert store.open_at("c1", "mc1-10") is not None and seqs(store) == [10]
+    assert store.missing_before() == 10 and store.missing_after() == 10
+
+
+async def test_references_offline_are_fetched_once_back_online(
+    store: Store, cache: Cache, api: FakeApi
+) -> None:
+    """Offline nothing is fetched or asked for; the watch asks once the connection is back,
+    and not again after; an id the server refuses is not asked for again."""
+    _refer_to_old_messages(cache, api)
+    history = History(cache, store, api)
+    started: list[object] = []
+    history.watch(started.append)
+    store.open_chat("c1")
+    assert started == []  # offline
+
+    api.offline = True  # the socket came up, but the request fails
+    store.set_connection("online")
+    assert started == [history.fetch_references]
+    assert await history.fetch_references() == 0
+    assert cache.message_by_id("mc1-10") is None
+
+    store.set_connection("offline")
+    api.offline = False
+    store.set_connection("online")
+    assert len(started) == 2
+    assert await history.fetch_references() == 2
+    store.set_connection("offline")
+    store.set_connection("online")
+    assert len(started) == 2  # nothing left to fetch
+
+    cache.set_pins("c1", ["mc1-10", "gone"])
+    store.invalidate(Topic.CHAT_LIST)
+    assert len(started) == 3
+    assert await history.fetch_references() == 0
+    store.invalidate(Topic.CHAT_LIST)
+    assert len(started) == 3 and api.asked_for.count("gone") == 1

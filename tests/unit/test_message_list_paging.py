@@ -127,6 +127,9 @@ class FakeHistory:
     async def fill_after(self, conversation_id: str, seq: int) -> int:
         return self._copy(conversation_id, seq + 1, seq + 50, ("after", seq))
 
+    async def load_around(self, conversation_id: str, seq: int) -> int:
+        return self._copy(conversation_id, max(1, seq - 40), seq + 20, ("around", seq))
+
     def _copy(self, conversation_id: str, first: int, last: int, asked: tuple[str, int]) -> int:
         self.asked.append(asked)
         if self.offline:
@@ -136,11 +139,25 @@ class FakeHistory:
             [conversation_id, first, last],
         )
         for row in rows:
+            columns, marks = ", ".join(row), ", ".join("?" * len(row))
             self.store.cache.db.execute(
-                f"INSERT INTO messages({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                list(row.values()),
+                f"INSERT OR IGNORE INTO messages({columns}) VALUES ({marks})", list(row.values())
             )
         return len(rows)
+
+
+def new_device(tmp_path: Path) -> tuple[Home, FakeHistory]:
+    """The chat screen of a device that cached only messages 251…300 of the seeded 300, open
+    at them, with a history that fetches from the full chat."""
+    full = seed_cache(tmp_path / "server", 300)
+    cache = seed_cache(tmp_path / "device", 300)
+    cache.db.execute("DELETE FROM messages WHERE conversation_id = ? AND seq <= 250", [BIG_CHAT])
+    store = Store(cache)
+    home = Home(store, LocalActions(store), ME.id, lambda: None)
+    history = FakeHistory(store, full)
+    home.chat.messages.history = history
+    home.open_chat(BIG_CHAT)
+    return home, history
 
 
 async def test_paging_fetches_what_the_cache_lacks_one_page_at_a_time(
@@ -150,15 +167,8 @@ async def test_paging_fetches_what_the_cache_lacks_one_page_at_a_time(
     history for the page before the oldest one, then shows it; offline it stays at the edge,
     and asks again on the next scroll."""
     monkeypatch.setattr("client.views.message_list.refresh", lambda *_controls: None)
-    full = seed_cache(tmp_path / "server", 300)
-    cache = seed_cache(tmp_path / "device", 300)
-    cache.db.execute("DELETE FROM messages WHERE conversation_id = ? AND seq <= 250", [BIG_CHAT])
-    store = Store(cache)
-    home = Home(store, LocalActions(store), ME.id, lambda: None)
-    history = FakeHistory(store, full)
-    home.chat.messages.history = history
-    home.open_chat(BIG_CHAT)
-    messages = home.chat.messages
+    home, history = new_device(tmp_path)
+    cache, full, messages = home.store.cache, history.full, home.chat.messages
     assert oldest_seq(messages) == 251
 
     history.offline = True
@@ -168,5 +178,55 @@ async def test_paging_fetches_what_the_cache_lacks_one_page_at_a_time(
     history.offline = False
     await messages._on_scroll(scrolled(messages, 2900, 3000))
     assert history.asked[-1] == ("before", 251) and oldest_seq(messages) == 201
+    cache.close()
+    full.close()
+
+
+class RecordingPage:
+    """Stands for the page: records the tasks the list starts."""
+
+    def __init__(self) -> None:
+        self.tasks: list[tuple[Any, tuple[Any, ...]]] = []
+
+    def run_task(self, handler: Any, *args: Any, **kwargs: Any) -> None:
+        self.tasks.append((handler, args))
+
+
+async def test_a_jump_to_a_message_fetched_alone_loads_the_history_around_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pinned message older than the cache was fetched alone: the jump shows it at once,
+    then fetches its neighbours and shows it among them (offline it stays alone)."""
+    page = RecordingPage()
+    monkeypatch.setattr("client.views.message_list.refresh", lambda *_controls: None)
+    monkeypatch.setattr("client.views.message_list.page_of", lambda _control: page)
+    home, history = new_device(tmp_path)
+    cache, full, messages = home.store.cache, history.full, home.chat.messages
+
+    async def no_scroll(**_kwargs: Any) -> None:
+        return None
+
+    monkeypatch.setattr(messages.list, "scroll_to", no_scroll)
+    history._copy(BIG_CHAT, 10, 10, ("alone", 10))
+    pinned = cache.rows(
+        "SELECT id FROM messages WHERE conversation_id = ? AND seq = 10", [BIG_CHAT]
+    )
+    target = pinned[0]["id"]
+
+    history.offline = True
+    assert home.chat.jump_to(target) and [m.seq for m in messages.shown] == [10]
+    around = [task for task in page.tasks if task[0] == messages._load_around]
+    assert len(around) == 1
+    await around[0][0](*around[0][1])
+    assert [m.seq for m in messages.shown] == [10]
+
+    history.offline = False
+    page.tasks.clear()
+    assert home.chat.jump_to(target)
+    around = [task for task in page.tasks if task[0] == messages._load_around]
+    await around[0][0](*around[0][1])
+    assert history.asked[-1] == ("around", 10)
+    assert [m.seq for m in messages.shown] == list(range(1, 13))
+    assert messages.highlight == messages.shown[9].local_id
     cache.close()
     full.close()

@@ -58,6 +58,9 @@ class FakeApi:
     ) -> Page[Message]:
         return Page[Message](items=[self.old])
 
+    async def message(self, message_id: str) -> Message:
+        return self.old
+
     async def search_messages(
         self, query: str, *, conversation_id: str | None = None, limit: int | None = None
     ) -> Page[SearchHit]:
