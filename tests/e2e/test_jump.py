@@ -48,6 +48,7 @@ class World:
     clients: Path
     alice_page: Page
     bob_page: Page
+    app_url: str
 
 
 def filler(seq: int) -> str:
@@ -83,7 +84,7 @@ def world(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         stack.callback(bob_page.context.close)
         sign_in(bob_page, bob)
         expect(tile(bob_page, "Alice Archer")).to_contain_text(filler(HISTORY))  # snapshot in
-        yield World(alice, bob, chat, word, clients, alice_page, bob_page)
+        yield World(alice, bob, chat, word, clients, alice_page, bob_page, app.url)
 
 
 def _seed(alice: Account, bob: Account, chat: str, word: str, alice_page: Page) -> dict[int, str]:
@@ -208,3 +209,28 @@ def test_search_hit_found_only_on_the_server_opens_in_context(world: World) -> N
     wheel_until(bob, f"{filler(100)} ", 1)
     screenshot(bob, "jump-paged-across-the-hole")
     back_to_newest(bob)
+
+
+def test_a_new_device_fetches_the_pinned_and_the_quoted_message(
+    world: World, browser: Browser
+) -> None:
+    """Bob signs in on another new device, which caches only the newest page: the pinned
+    message and the question his answer quotes are fetched alone, so the banner and the quote
+    show them; the banner then jumps to the pinned message among its neighbours."""
+    bob = open_app(browser, world.app_url)
+    try:
+        sign_in(bob, world.bob)
+        open_chat(bob, "Alice Archer")
+        banner = bob.get_by_role("button", name=re.compile("^Go to the pinned message"))
+        expect(banner).to_contain_text(PINNED)
+        bubble(bob, ANSWER).scroll_into_view_if_needed()
+        quote = bob.get_by_role("button", name="Go to the message from Alice Archer")
+        expect(quote).to_be_visible()
+        screenshot(bob, "jump-new-device-banner-and-quote")
+        banner.click()
+        expect(bubble(bob, PINNED)).to_be_in_viewport()
+        expect(bubble(bob, f"{filler(PINNED_SEQ - 1)} ")).to_be_visible()  # its neighbours
+        screenshot(bob, "jump-new-device-pinned")
+        back_to_newest(bob)
+    finally:
+        bob.context.close()
