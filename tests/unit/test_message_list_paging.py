@@ -12,7 +12,7 @@ import pytest
 
 from client.errors import NetworkError
 from client.offline.cache import Cache
-from client.store import Store
+from client.store import Store, Topic
 from client.views.home import Home
 from client.views.message_list import MessageList
 from tests.e2e.apps import LocalActions
@@ -230,3 +230,42 @@ async def test_a_jump_to_a_message_fetched_alone_loads_the_history_around_it(
     assert messages.highlight == messages.shown[9].local_id
     cache.close()
     full.close()
+
+
+def tooltips(control: ft.BaseControl) -> list[str]:
+    """The tooltips of a control and of everything inside it."""
+    tooltip = getattr(control, "tooltip", None)
+    found = [tooltip] if isinstance(tooltip, str) else []
+    inside = list(getattr(control, "controls", None) or [])
+    content = getattr(control, "content", None)
+    if isinstance(content, ft.BaseControl):
+        inside.append(content)
+    return found + [tip for child in inside for tip in tooltips(child)]
+
+
+def test_a_quote_shows_once_its_original_is_fetched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reply's original older than the cache: the bubble has no quote, and gets it when the
+    original is fetched later (the bubble is not kept as it was)."""
+    monkeypatch.setattr("client.views.message_list.refresh", lambda *_controls: None)
+    home, history = new_device(tmp_path)
+    cache, messages = home.store.cache, home.chat.messages
+    source = history.full.rows(
+        "SELECT id FROM messages WHERE conversation_id = ? AND seq = 20", [BIG_CHAT]
+    )[0]["id"]
+    assert cache.message_by_id(source) is None  # older than this device caches
+    cache.db.execute(
+        "UPDATE messages SET reply_to_id = ? WHERE conversation_id = ? AND seq = 260",
+        [source, BIG_CHAT],
+    )
+    home.open_chat(BIG_CHAT)
+    reply = next(m for m in messages.shown if m.seq == 260)
+    quote = "Go to the message from Bob"
+    assert not [t for t in tooltips(messages._bubble(reply)) if t.startswith(quote)]
+
+    history._copy(BIG_CHAT, 20, 20, ("alone", 20))
+    home.store.invalidate(Topic.OPEN_CHAT)
+    assert [t for t in tooltips(messages._bubble(reply)) if t.startswith(quote)]
+    cache.close()
+    history.full.close()
