@@ -9,21 +9,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     BindParameter,
     Connection,
+    Integer,
+    Text,
     and_,
     bindparam,
-    insert,
     or_,
     select,
     text,
     tuple_,
-    update,
 )
 
 from protocol.models import ConversationType
 from server.db import models
-from server.db.tables import CONVERSATIONS, EVENTS, MESSAGES
+from server.db.types import UTCDateTime
 from server.services.send_batch import BatchStore, ConversationRow
 from server.services.unit_of_work import EVENT_LOG_LOCK
 
@@ -73,17 +74,62 @@ def _core_statements() -> dict[str, Any]:
         "replies": select(Msg.id, Msg.conversation_id).where(
             Msg.id.in_(bindparam("p_replies", expanding=True))
         ),
-        "set_seq": update(CONVERSATIONS)
-        .where(CONVERSATIONS.c.id == bindparam("p_id"))
-        .values(
-            last_seq=bindparam("p_seq"),
-            last_message_id=bindparam("p_message"),
-            updated_at=bindparam("p_now"),
-        ),
-        "insert_messages": insert(MESSAGES),
-        "lock_event_log": text(f"SELECT pg_advisory_xact_lock({EVENT_LOG_LOCK})"),
-        "insert_events": insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True),
+        "save": _PG_SAVE,
     }
+
+
+_TEXTS = ARRAY(Text)
+_PG_SAVE = text(f"""
+WITH seqs AS (
+  UPDATE conversations AS c
+  SET last_seq = s.last_seq, last_message_id = s.last_message_id, updated_at = :now
+  FROM unnest(:c_ids, CAST(:c_seqs AS integer[]), :c_last) AS s(id, last_seq, last_message_id)
+  WHERE c.id = s.id
+), stored AS (
+  INSERT INTO messages (id, conversation_id, sender_id, seq, client_id, message_type, text,
+    reply_to_id, mentions, created_at)
+  SELECT m.id, m.conversation_id, m.sender_id, m.seq, m.client_id, m.message_type, m.text,
+    m.reply_to_id, CAST(m.mentions AS json), :now
+  FROM unnest(:m_ids, :m_conversations, :m_senders, CAST(:m_seqs AS integer[]), :m_clients,
+    :m_types, :m_texts, :m_replies, :m_mentions)
+    AS m(id, conversation_id, sender_id, seq, client_id, message_type, text, reply_to_id,
+      mentions)
+), turn AS (
+  SELECT pg_advisory_xact_lock({EVENT_LOG_LOCK})
+)
+INSERT INTO events (type, conversation_id, user_id, data, created_at)
+SELECT e.type, e.conversation_id, NULL, CAST(e.data AS json), :now
+FROM unnest(:e_types, :e_conversations, :e_data) WITH ORDINALITY
+  AS e(type, conversation_id, data, position)
+CROSS JOIN turn
+ORDER BY e.position
+RETURNING id
+""").bindparams(
+    *(
+        bindparam(name, type_=_TEXTS)
+        for name in (
+            "c_ids",
+            "c_last",
+            "m_ids",
+            "m_conversations",
+            "m_senders",
+            "m_clients",
+            "m_types",
+            "m_texts",
+            "m_replies",
+            "m_mentions",
+            "e_types",
+            "e_conversations",
+            "e_data",
+        )
+    ),
+    bindparam("c_seqs", type_=ARRAY(Integer)),
+    bindparam("m_seqs", type_=ARRAY(Integer)),
+    bindparam("now", type_=UTCDateTime()),
+)
+"""The whole write of a batch in one round trip: the conversations' seqs, the messages, and the
+``message_new`` events after the event-log lock (the lock is an input of the events' rows, so it
+is held before their ids are drawn; rows go in, and ids come out, in batch order)."""
 
 
 _CORE = _core_statements()
@@ -126,22 +172,32 @@ class CoreStore:
         messages: list[dict[str, Any]],
         events: list[dict[str, Any]],
     ) -> list[int]:
-        """See ``BatchStore``."""
-        self._connection.execute(
-            _CORE["set_seq"],
-            [
-                {
-                    "p_id": row["id"],
-                    "p_seq": row["last_seq"],
-                    "p_message": row["last_message_id"],
-                    "p_now": row["updated_at"],
-                }
-                for row in conversations
-            ],
-        )
-        self._connection.execute(_CORE["insert_messages"], messages)
-        self._connection.execute(_CORE["lock_event_log"])
-        return [int(i) for i in self._connection.execute(_CORE["insert_events"], events).scalars()]
+        """See ``BatchStore`` (one statement: ``_PG_SAVE``; every row shares one time)."""
+        parameters = {
+            "now": conversations[0]["updated_at"],
+            "c_ids": [row["id"] for row in conversations],
+            "c_seqs": [row["last_seq"] for row in conversations],
+            "c_last": [row["last_message_id"] for row in conversations],
+            "e_types": [event["type"] for event in events],
+            "e_conversations": [event["conversation_id"] for event in events],
+            "e_data": [json.dumps(event["data"]) for event in events],
+            "m_mentions": [json.dumps(row["mentions"]) for row in messages],
+        }
+        for name, column in _MESSAGE_COLUMNS.items():
+            parameters[name] = [row[column] for row in messages]
+        return sorted(int(i) for i in self._connection.execute(_CORE["save"], parameters).scalars())
+
+
+_MESSAGE_COLUMNS = {
+    "m_ids": "id",
+    "m_conversations": "conversation_id",
+    "m_senders": "sender_id",
+    "m_seqs": "seq",
+    "m_clients": "client_id",
+    "m_types": "message_type",
+    "m_texts": "text",
+    "m_replies": "reply_to_id",
+}
 
 
 _SQLITE_CONVERSATIONS = f"""
