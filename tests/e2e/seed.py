@@ -95,7 +95,7 @@ def seed_cache(data_dir: Path, big_chat_messages: int = 60) -> Cache:
             (GROUP_CHAT, members),
             (CAROL_CHAT, [ME, CAROL]),
         ):
-            cache.upsert_members(
+            cache.replace_members(
                 cid,
                 [
                     Member(user=u, role=MemberRole.MEMBER, joined_at=now - timedelta(days=30))
