@@ -3,6 +3,7 @@ and the reset before a full resync."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -170,46 +171,53 @@ class ConversationCache(MessageCache):
     def upsert_members(self, conversation_id: str, members: Iterable[Member]) -> None:
         """Insert or update members of a conversation (and their users); each one not cached
         before adds one to the conversation's member count (they just joined)."""
+        listed = list(members)
         with self.transaction():
-            for member in members:
-                self.upsert_users([member.user])
+            self.upsert_users([member.user for member in listed])
+            for member in listed:
                 if not self._is_member(conversation_id, member.user.id):
                     self._count_members(conversation_id, 1)
-                self.db.execute(
-                    """INSERT INTO members(conversation_id, user_id, role, joined_at,
-                        last_read_seq, last_delivered_seq, muted_until) VALUES (?,?,?,?,?,?,?)
-                    ON CONFLICT(conversation_id, user_id) DO UPDATE SET role = excluded.role,
-                        muted_until = excluded.muted_until,
-                        last_read_seq = max(last_read_seq, excluded.last_read_seq),
-                        last_delivered_seq = max(last_delivered_seq, excluded.last_delivered_seq)
-                    """,
-                    [
-                        conversation_id,
-                        member.user.id,
-                        member.role.value,
-                        to_iso(member.joined_at),
-                        member.last_read_seq,
-                        member.last_delivered_seq,
-                        to_iso(member.muted_until) if member.muted_until else None,
-                    ],
-                )
+                self._write_member(conversation_id, member)
 
     def replace_members(self, conversation_id: str, members: Iterable[Member]) -> None:
         """Make ``members`` (every member, as the server lists them) the conversation's
         members: the others are dropped and the member count is theirs."""
         listed = list(members)
-        kept = {member.user.id for member in listed}
+        kept = sorted({member.user.id for member in listed})
         with self.transaction():
-            self.upsert_members(conversation_id, listed)
-            for row in self.rows(
-                "SELECT user_id FROM members WHERE conversation_id = ?", [conversation_id]
-            ):
-                if row["user_id"] not in kept:
-                    self.remove_member(conversation_id, row["user_id"])
+            self.upsert_users([member.user for member in listed])
+            for member in listed:
+                self._write_member(conversation_id, member)
+            self.db.execute(
+                """DELETE FROM members WHERE conversation_id = ?
+                AND user_id NOT IN (SELECT value FROM json_each(?))""",
+                [conversation_id, json.dumps(kept)],
+            )
             self.db.execute(
                 "UPDATE conversations SET member_count = ? WHERE id = ?",
                 [len(kept), conversation_id],
             )
+
+    def _write_member(self, conversation_id: str, member: Member) -> None:
+        """Insert or update one member row (receipt positions only move forward)."""
+        self.db.execute(
+            """INSERT INTO members(conversation_id, user_id, role, joined_at,
+                last_read_seq, last_delivered_seq, muted_until) VALUES (?,?,?,?,?,?,?)
+            ON CONFLICT(conversation_id, user_id) DO UPDATE SET role = excluded.role,
+                muted_until = excluded.muted_until,
+                last_read_seq = max(last_read_seq, excluded.last_read_seq),
+                last_delivered_seq = max(last_delivered_seq, excluded.last_delivered_seq)
+            """,
+            [
+                conversation_id,
+                member.user.id,
+                member.role.value,
+                to_iso(member.joined_at),
+                member.last_read_seq,
+                member.last_delivered_seq,
+                to_iso(member.muted_until) if member.muted_until else None,
+            ],
+        )
 
     def set_member(self, conversation_id: str, user_id: str, role: str) -> None:
         """Add a member (or change their role) from a membership event; a member not cached
