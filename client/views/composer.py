@@ -1,6 +1,7 @@
 """The composer: a multiline field (Enter sends, Shift+Enter is a new line), the send and emoji
 buttons, and the reply / edit bar (Esc or its close button cancels)."""
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -8,8 +9,12 @@ from enum import StrEnum
 import flet as ft
 
 from client.offline.records import CachedMessage
+from client.views.typed_text import TypedText
 from client.views.widgets import icon_button, refresh, relabel
 from protocol.limits import MAX_TEXT_LENGTH
+
+SETTLE_SECONDS = 0.4
+"""How long the typing pauses before keys the clear after a send wiped are put back."""
 
 
 class ComposerMode(StrEnum):
@@ -50,6 +55,9 @@ class Composer:
         self.mode = ComposerMode.NEW
         self.target: CachedMessage | None = None
         self._cursor: int | None = None
+        self._typed = TypedText()
+        self._keys = 0
+        """Counts the browser's reports, to tell when the typing paused."""
         self.on_edited: Callable[[str, int | None], None] | None = None
         """Called with the text and the cursor after every edit or cursor move (mentions)."""
         self.intercept_submit: Callable[[], bool] | None = None
@@ -124,11 +132,16 @@ class Composer:
 
     @property
     def text(self) -> str:
-        """The field's current text."""
-        return self.field.value
+        """The field's current text: what the person typed, keys the browser has not shown yet
+        included (see :class:`TypedText`)."""
+        return self._typed.text
 
     def set_text(self, text: str) -> None:
         """Replace the field's text (a restored draft) and put the cursor at its end."""
+        self._typed.set(text)
+        self._set_value(text)
+
+    def _set_value(self, text: str) -> None:
         self.field.value = text
         self._cursor = len(text)
         self._sync_send()
@@ -163,27 +176,40 @@ class Composer:
 
     def insert(self, text: str) -> None:
         """Insert ``text`` at the cursor (the emoji picker's choice)."""
-        value = self.field.value
+        value = self.text
         at = len(value) if self._cursor is None else min(self._cursor, len(value))
         self.replace(at, at, text)
 
     def replace(self, start: int, end: int, text: str) -> None:
         """Replace ``field.value[start:end]`` with ``text`` and put the cursor after it."""
-        value = self.field.value
+        value = self.text
         self.field.value = value[:start] + text + value[end:]
+        self._typed.set(self.field.value)
         self._cursor = start + len(text)
         self.field.selection = ft.TextSelection(self._cursor, self._cursor)
         self._sync_send()
-        self._handlers.on_typing(self.field.value)
+        self._handlers.on_typing(self.text)
 
     def _sync_send(self) -> None:
-        self.send_button.disabled = not self.field.value.strip()
+        self.send_button.disabled = not self.text.strip()
 
-    def _changed(self) -> None:
+    async def _changed(self, event: ft.Event[ft.TextField]) -> None:
+        """A key changed the browser's text (``event.data``). Keys that a clear after a send
+        wiped are put back once the typing pauses."""
+        self._typed.reported(event.data if isinstance(event.data, str) else self.field.value)
         self._sync_send()
         refresh(self.send_button)
-        self._handlers.on_typing(self.field.value)
+        self._handlers.on_typing(self.text)
         self._edited()
+        if not self._typed.settling:
+            return
+        self._keys += 1
+        keys = self._keys
+        await asyncio.sleep(SETTLE_SECONDS)
+        restored = self._typed.settle() if keys == self._keys else None
+        if restored is not None:
+            self._set_value(restored)
+            refresh(self.control)
 
     def _selection_changed(self, event: ft.TextSelectionChangeEvent[ft.TextField]) -> None:
         self._cursor = max(event.selection.base_offset, event.selection.extent_offset)
@@ -191,14 +217,14 @@ class Composer:
 
     def _edited(self) -> None:
         if self.on_edited is not None:
-            self.on_edited(self.field.value, self._cursor)
+            self.on_edited(self.text, self._cursor)
 
     async def _submit(self) -> None:
         if self.intercept_submit is not None and self.intercept_submit():
             refresh(self.control)
             await self.field.focus()
             return
-        text = self.field.value.strip()
+        text = self.text.strip()
         if not text or self.read_only:
             return
         if self.mode == ComposerMode.EDIT and self.target is not None:
@@ -209,7 +235,8 @@ class Composer:
             self._handlers.on_send(text, reply)
         self.mode, self.target = ComposerMode.NEW, None
         self.bar.visible = False
-        self.set_text("")
+        self._typed.replace("")
+        self._set_value("")
         self._handlers.on_typing("")
         refresh(self.control)
         await self.field.focus()

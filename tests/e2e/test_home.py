@@ -121,3 +121,25 @@ def test_phone_layout_navigates(open_page: OpenPage, start_app: StartApp) -> Non
     screenshot(page, "home-phone-chat-dark")
     page.get_by_role("button", name="Back to chats").click()
     expect(page.get_by_role("button", name=re.compile("^Bob Baker"))).to_be_visible()
+
+
+def test_keys_typed_right_after_enter_stay_in_the_composer(
+    open_page: OpenPage, start_app: StartApp
+) -> None:
+    """Typing "first⏎second" at full speed sends "first" once and leaves "second" in the field:
+    the field's clearing after the send does not swallow the keys typed before it arrived."""
+    app = start_app("tests.e2e.apps:home_seeded")
+    page = open_page(app.url, DESKTOP)
+    page.get_by_role("button", name=re.compile("^Carol Chen")).click()
+    expect(bubble(page, "Call me when you can")).to_be_visible()
+    field = page.get_by_label("Message", exact=True)
+    _composer(page)
+    page.keyboard.type("first\nsecond")
+    expect(field).to_have_value("second")
+    sent = page.get_by_role("group", name=re.compile(r"(first|second)[ \w]* [0-9:]+ Sending$"))
+    expect(sent).to_have_count(1)
+    expect(sent).to_have_accessible_name(re.compile(r"(^|\s)first [0-9:]+ Sending$"))
+    page.wait_for_timeout(1_000)  # a late clear or a second send would show by now
+    expect(field).to_have_value("second")
+    expect(sent).to_have_count(1)
+    screenshot(page, "home-typed-after-enter")
