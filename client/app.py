@@ -136,7 +136,7 @@ class App:
             pinned_ids=engine.cache.pinned_ids,
             show_info=flows.message_info,
         )
-        history = History(engine.cache, store, self.session.api)
+        history = History(engine.cache, store, self.session.api, engine.end_session)
         history.watch(self.page.run_task)
         home = Home(store, controller, engine.account.user_id, flows.new_chat, flows, history)
 

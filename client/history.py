@@ -12,16 +12,18 @@ fetched is written to the cache; the store reads it from there (the chat list is
 a pinned or quoted message may have come with it). These actions await the server
 and raise ``client.errors`` exceptions for the caller to explain; the single messages are
 fetched in the background (``watch``), and offline they are asked for again once the
-connection is back. A single message far back does not join the window: the store's window
+connection is back; a session found over there is handed to ``on_auth_lost`` (the app sends
+the person to sign in). A single message far back does not join the window: the store's window
 stops where a seq is missing.
 """
 
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
-from client.errors import PermanentError, TransientError
+from client.errors import AuthError, PermanentError, TransientError
 from client.offline.cache import Cache
 from client.search_hits import Hit, server_hit
+from client.services.realtime import AuthLostHook
 from client.store import Store, Topic
 from protocol.limits import MAX_PAGE_SIZE
 from protocol.models import Message, Page, SearchHit
@@ -63,10 +65,18 @@ Runner = Callable[[Callable[[], Coroutine[Any, Any, object]]], object]
 class History:
     """Fetches pages of history into the cache, and searches on the server."""
 
-    def __init__(self, cache: Cache, store: Store, api: HistoryApi) -> None:
+    def __init__(
+        self,
+        cache: Cache,
+        store: Store,
+        api: HistoryApi,
+        on_auth_lost: AuthLostHook | None = None,
+    ) -> None:
+        """``on_auth_lost`` is awaited when a background fetch finds the session over."""
         self.cache = cache
         self.store = store
         self.api = api
+        self.on_auth_lost = on_auth_lost
         self._asked: set[str] = set()
         """Ids of single messages fetched, being fetched, or refused (never asked again)."""
 
@@ -88,7 +98,8 @@ class History:
         """Cache the messages the open chat refers to that the cache lacks (its pinned banner,
         its replies' originals), each asked for once; returns how many came. One the server
         refuses (deleted conversation, no longer a member) is not asked for again; offline the
-        rest are left for the next call."""
+        rest are left for the next call, and when the session is over (``on_auth_lost`` is
+        told) for the next session."""
         wanted = self._unasked()
         self._asked.update(wanted)
         found: list[Message] = []
@@ -99,6 +110,12 @@ class History:
                 continue
             except TransientError:
                 self._asked.difference_update(wanted[index:])
+                break
+            except AuthError as error:
+                self._asked.difference_update(wanted[index:])
+                if self.on_auth_lost is None:
+                    raise
+                await self.on_auth_lost(error)
                 break
         if found:
             self._store(found)

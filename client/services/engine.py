@@ -194,8 +194,7 @@ class Engine:
                 await self._load_snapshot_once()
                 await self.sync.catch_up()
             except AuthError as error:
-                await self._on_auth_lost(error)
-                self._worker_auth_lost(error)
+                await self.end_session(error)
                 continue
             except (OpenChatError, OSError) as error:
                 log.info("catch-up over REST failed: %s", error)
@@ -235,6 +234,12 @@ class Engine:
             self.caught_up.clear()
             self.sync.on_disconnected()
         self.store.set_connection(state.value)
+
+    async def end_session(self, error: AuthError) -> None:
+        """A request outside the engine (a background fetch) found the session over: stop as
+        when the socket or the outbox finds it, and show the sign-in form (``signed_out``)."""
+        await self._on_auth_lost(error)
+        self._worker_auth_lost(error)
 
     async def _on_auth_lost(self, error: AuthError) -> None:
         log.info("session ended: %s", error.code)

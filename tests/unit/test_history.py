@@ -2,15 +2,19 @@
 (seqs missing), ``History`` fetches the pages around a message or across a hole by seq, and the
 search screen merges the server's hits into the cache's."""
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+import httpx
 import pytest
 
-from client.errors import NetworkError, NotFoundError
+from client.errors import AuthError, NetworkError, NotFoundError
 from client.history import AROUND_AFTER, AROUND_BEFORE, History
 from client.offline.cache import Cache
 from client.search_hits import local_hit, merge_hits, server_hit
+from client.services.engine import Engine
+from client.services.session import FileVault, Session
 from client.store import Store, Topic, contiguous_head, contiguous_tail
 from protocol.models import Message, Page, SearchHit
 from tests.unit.offline_fixtures import ME, conversation, message
@@ -279,3 +283,58 @@ async def test_references_offline_are_fetched_once_back_online(
     assert await history.fetch_references() == 0
     store.invalidate(Topic.CHAT_LIST)
     assert len(started) == 3 and api.asked_for.count("gone") == 1
+
+
+def _session_over(tmp_path: Path) -> Session:
+    """A signed-in session whose server now refuses every token (revoked elsewhere)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/auth/login":
+            user = {"id": "me", "username": "me", "display_name": "Me"}
+            tokens = {"access_token": "access", "refresh_token": "refresh"}
+            return httpx.Response(200, json={"user": user, **tokens})
+        return httpx.Response(401, json={"code": "INVALID_TOKEN", "message": "revoked"})
+
+    return Session(
+        tmp_path / "profile",
+        "http://server",
+        vault=FileVault(tmp_path / "profile" / "secrets"),
+        transport=httpx.MockTransport(handler),
+    )
+
+
+async def test_a_session_over_during_a_background_fetch_goes_back_to_sign_in(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The pinned message is fetched in the background when the refresh token was revoked:
+    nothing is raised into the page's task, the engine ends the session (the app shows the
+    sign-in form), and the message is asked for again in the next session."""
+    session = _session_over(tmp_path)
+    await session.login("me", "secret-pass")
+    engine = Engine(session)
+    try:
+        history = History(engine.cache, engine.store, session.api, engine.end_session)
+        engine.cache.set_pins("c1", ["old-pin"])
+        engine.store.open_chat("c1")
+        with caplog.at_level(logging.ERROR):
+            assert await history.fetch_references() == 0
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert engine.signed_out.is_set() and engine.worker.paused
+        assert session.active is not None and not session.active.signed_in
+        assert history._unasked() == ["old-pin"]
+    finally:
+        await engine.stop()
+        await session.aclose()
+
+
+async def test_without_a_hook_a_session_over_is_raised(
+    store: Store, cache: Cache, api: FakeApi
+) -> None:
+    async def refused(message_id: str) -> Message:
+        raise AuthError("revoked", "INVALID_TOKEN")
+
+    api.message = refused  # type: ignore[method-assign]
+    _refer_to_old_messages(cache, api)
+    store.open_chat("c1")
+    with pytest.raises(AuthError):
+        await History(cache, store, api).fetch_references()
