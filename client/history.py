@@ -1,8 +1,9 @@
 """The parts of a conversation's history the cache does not hold, fetched from the server when
 the reader goes there: the page around a message a search found only on the server, and the
 pages that close a hole in the cache as the reader pages older or newer (``Store.missing_before``
-/ ``missing_after``), and, once each, single messages the open chat shows something of (its
-pinned banner, a reply's quote) that are older than the cache (``Store.missing_references``).
+/ ``missing_after``), and, once each, single messages the open chat shows something of (every
+pinned message its banner cycles through, a reply's quote) that are older than the cache
+(``Store.missing_references``).
 Also the server's side of message search.
 
 A new device caches only each conversation's recent messages; a conversation's seqs are 1, 2,
@@ -95,11 +96,11 @@ class History:
         return [i for i in self.store.missing_references() if i not in self._asked]
 
     async def fetch_references(self) -> int:
-        """Cache the messages the open chat refers to that the cache lacks (its pinned banner,
-        its replies' originals), each asked for once; returns how many came. One the server
-        refuses (deleted conversation, no longer a member) is not asked for again; offline the
-        rest are left for the next call, and when the session is over (``on_auth_lost`` is
-        told) for the next session."""
+        """Cache the messages the open chat refers to that the cache lacks (its pinned
+        messages, its replies' originals), each asked for once; returns how many came. One the
+        server refuses (deleted conversation, no longer a member) is not asked for again;
+        offline the rest are left for the next call, and when the session is over
+        (``on_auth_lost`` is told) for the next session."""
         wanted = self._unasked()
         self._asked.update(wanted)
         found: list[Message] = []

@@ -305,12 +305,12 @@ class Store:
 
     def missing_references(self) -> list[str]:
         """The ids of the messages the open chat shows something of but the cache lacks (a new
-        device caches only recent ones): its newest pinned message (the banner) and the
-        originals of the window's replies (their quotes)."""
+        device caches only recent ones): its pinned messages, newest pin first (the banner
+        cycles through them all), and the originals of the window's replies (their quotes)."""
         w = self.window
         if w is None:
             return []
-        wanted = self.cache.pinned_ids(w.conversation_id)[-1:]
+        wanted = self.cache.pinned_ids(w.conversation_id)[::-1]
         wanted += [m.reply_to_id for m in w.messages if m.reply_to_id is not None]
         unique = list(dict.fromkeys(wanted))
         cached = self.cache.cached_ids(unique)

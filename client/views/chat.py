@@ -9,11 +9,12 @@ import flet as ft
 
 from client.offline.records import CachedMessage
 from client.views.avatar import avatar
-from client.views.bubble import BubbleHandlers, summary
+from client.views.bubble import BubbleHandlers
 from client.views.composer import Composer, ComposerHandlers
 from client.views.emoji_picker import EmojiPicker
 from client.views.message_actions import MessageAction, actions_dialog, confirm_dialog
 from client.views.message_list import BubbleFactory, MessageList, WindowSource
+from client.views.pinned_banner import PinnedBanner
 from client.views.widgets import close_dialog, icon_button, labelled_icon, page_of, refresh
 from protocol.reactions import REACTION_EMOJIS
 
@@ -92,7 +93,8 @@ class ChatHeader:
     status: str = ""
     """"online", "last seen …", "typing…", or "3 members"."""
     online: bool = False
-    pinned: CachedMessage | None = None
+    pins: tuple[CachedMessage, ...] = ()
+    """The cached pinned messages, oldest pin first."""
     can_delete_others: bool = False
     """True for group admins and owners."""
     posting_notice: str | None = None
@@ -152,15 +154,7 @@ class ChatView:
         )
         self.header_actions = ft.Row(spacing=0)
         """Buttons at the header's end (chat settings, group info), filled by the home screen."""
-        self.pinned = ft.Container(
-            visible=False,
-            padding=ft.Padding.symmetric(horizontal=12, vertical=6),
-            bgcolor=ft.Colors.SURFACE_CONTAINER_HIGH,
-            on_click=self._open_pinned,
-            content=ft.Row(
-                [ft.Icon(ft.Icons.PUSH_PIN, size=16), ft.Text("", max_lines=1, expand=True)]
-            ),
-        )
+        self.pinned = PinnedBanner(self.jump_to)
         self.new_count = ft.Text("", size=12, weight=ft.FontWeight.BOLD)
         self.to_bottom = ft.Container(
             right=16,
@@ -196,7 +190,7 @@ class ChatView:
                         spacing=8,
                     ),
                 ),
-                self.pinned,
+                self.pinned.control,
             ],
         )
         self.control = ft.Column(
@@ -230,15 +224,8 @@ class ChatView:
         self.status.value = header.status
         self.status.color = ft.Colors.PRIMARY if "typing" in header.status else None
         self.avatar_slot.content = avatar(header.title, header.avatar_key, header.online, 18)
-        self.pinned.visible = header.pinned is not None
+        self.pinned.show(header.pins)
         self.composer.set_read_only(header.posting_notice)
-        if header.pinned is not None:
-            row = self.pinned.content
-            assert isinstance(row, ft.Row)
-            text = row.controls[1]
-            assert isinstance(text, ft.Text)
-            text.value = f"Pinned: {summary(header.pinned, 80)}"
-            self.pinned.tooltip = "Go to the pinned message"
 
     def jump_to(self, message_id: str) -> bool:
         """Show the cached message with server id ``message_id`` in context, highlighted;
@@ -255,12 +242,6 @@ class ChatView:
     def _search(self) -> None:
         if self.on_search is not None:
             self.on_search()
-
-    def _open_pinned(self) -> None:
-        if self.header_data is not None and self.header_data.pinned is not None:
-            pinned_id = self.header_data.pinned.id
-            if pinned_id is not None:
-                self.jump_to(pinned_id)
 
     def _unseen_changed(self, count: int) -> None:
         self.new_count.value = str(count) if count else ""
@@ -338,14 +319,9 @@ class ChatView:
             actions.append(
                 MessageAction("Forward", ft.Icons.SHORTCUT, lambda: self._actions.forward(message))
             )
-            is_pinned = (
-                header is not None
-                and header.pinned is not None
-                and (header.pinned.id == message.id)
-            )
             actions.append(
                 MessageAction(
-                    "Unpin" if is_pinned else "Pin",
+                    "Unpin" if self.pinned.is_pinned(message) else "Pin",
                     ft.Icons.PUSH_PIN_OUTLINED,
                     lambda: self._actions.pin(message),
                 )

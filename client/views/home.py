@@ -235,14 +235,13 @@ class Home:
             status = member_count_text(row.member_count)
         else:
             status = "online" if online else ""
-        pinned = self.store.cache.pinned_messages(row.id)
         return ChatHeader(
             conversation_id=row.id,
             title=self.title_of(row),
             avatar_key=row.peer_id or row.id,
             status=status,
             online=online,
-            pinned=pinned[-1] if pinned else None,
+            pins=tuple(self.store.cache.pinned_messages(row.id)),
             can_delete_others=group and row.my_role in MANAGER_ROLES,
             posting_notice=posting_notice(row, self._me_in(row.id), datetime.now(UTC)),
         )

@@ -162,16 +162,34 @@ def test_edit_shows_history_and_delete_leaves_a_placeholder(world: World) -> Non
     screenshot(bob, "actions-deleted")
 
 
-def test_pinned_message_shows_a_banner_to_the_other_user(world: World) -> None:
-    """Alice pins a message: Bob's chat header shows the pinned banner with its text."""
+def test_pinned_messages_show_a_banner_to_the_other_user(world: World) -> None:
+    """Alice pins a message: Bob's chat header shows the pinned banner with its text. She pins
+    a second: the banner shows it as "2 of 2", her menu offers "Unpin" on both, and Bob's click
+    goes to the shown pin and moves the banner to the older one, then round again."""
     alice, bob = world.alice_page, world.bob_page
+    plan, tickets = "Plan: meet at the station at six", "Tickets: platform four"
     open_chat(alice, "Bob Baker")
     open_chat(bob, "Alice Archer")
-    send(alice, "Plan: meet at the station at six")
-    message_action(alice, "Plan: meet at the station at six", "Pin")
+    send(alice, plan)
+    message_action(alice, plan, "Pin")
     banner = bob.get_by_role("button", name=re.compile("^Go to the pinned message"))
-    expect(banner).to_contain_text("Pinned: Plan: meet at the station at six")
+    expect(banner).to_contain_text(f"Pinned: {plan}")
     screenshot(bob, "actions-pinned-banner")
+
+    send(alice, tickets)
+    message_action(alice, tickets, "Pin")
+    expect(banner).to_contain_text(f"Pinned message 2 of 2: {tickets}")
+    alice.get_by_role("button", name=f"Message actions: {plan}").click()
+    expect(alice.get_by_text("Unpin", exact=True)).to_be_visible()
+    expect(alice.get_by_text("Pin", exact=True)).to_have_count(0)
+    alice.keyboard.press("Escape")
+    expect(alice.get_by_text("Unpin", exact=True)).to_have_count(0)
+
+    banner.click()
+    expect(banner).to_contain_text(f"Pinned message 1 of 2: {plan}")
+    screenshot(bob, "actions-pinned-banner-older")
+    banner.click()
+    expect(banner).to_contain_text(f"Pinned message 2 of 2: {tickets}")
 
 
 def test_forward_to_another_chat(world: World) -> None:

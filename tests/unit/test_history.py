@@ -338,3 +338,16 @@ async def test_without_a_hook_a_session_over_is_raised(
     store.open_chat("c1")
     with pytest.raises(AuthError):
         await History(cache, store, api).fetch_references()
+
+
+async def test_every_pinned_message_older_than_the_cache_is_fetched_newest_pin_first(
+    store: Store, cache: Cache, api: FakeApi
+) -> None:
+    """The banner cycles through every pin, so each one the cache lacks is fetched."""
+    cache.set_pins("c1", ["mc1-10", "mc1-260", "mc1-30"])
+    history = History(cache, store, api)
+    store.open_chat("c1")
+    assert store.missing_references() == ["mc1-30", "mc1-10"]
+    assert await history.fetch_references() == 2
+    assert [m.id for m in cache.pinned_messages("c1")] == ["mc1-10", "mc1-260", "mc1-30"]
+    assert store.missing_references() == []
