@@ -34,6 +34,7 @@ from server.context import ServerContext
 from server.db.migrate import upgrade_to_head
 from server.db.session import connect_sqlite_writer, create_engine, session_factory
 from server.errors import install_error_handlers
+from server.realtime.local_delivery import DirectManager
 from server.realtime.publisher import SocketPublisher
 from server.realtime.redis_manager import BatchingRedisManager
 from server.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -61,7 +62,7 @@ def build_context(settings: Settings) -> ServerContext:
     manager = (
         BatchingRedisManager(settings.redis_url, channel=f"{settings.redis_namespace}:sio")
         if settings.redis_url
-        else None
+        else DirectManager()
     )
     sio = socketio.AsyncServer(
         async_mode="asgi",

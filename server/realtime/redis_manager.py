@@ -7,6 +7,10 @@ pipeline (``transaction=False``: one write, one read; Redis keeps the commands' 
 other nodes receive the emits in the order given). The other nodes handle each published emit
 exactly as if ``emit`` had published it: the message format is python-socketio's own
 (``AsyncPubSubManager.emit``), which the multi-node tests exercise.
+
+Every emit without a callback, this node's own and those other nodes publish, reaches this node's
+sockets through ``local_delivery.deliver``: no task and no turn of the event loop per emit, so
+the Redis listener keeps up with a busy peer.
 """
 
 from collections.abc import Sequence
@@ -14,6 +18,7 @@ from typing import Any
 
 import socketio
 
+from server.realtime.local_delivery import deliver
 from server.services.unit_of_work import Emit
 
 NAMESPACE = "/"
@@ -34,6 +39,24 @@ class BatchingRedisManager(socketio.AsyncRedisManager):
             await self._handle_emit(message)
             published.append(self.json.dumps(message))
         await self._publish_all(published)
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        """Deliver a pub/sub emit message to this node's sockets (``deliver`` when it has no
+        callback and no binary parts, python-socketio's own handling otherwise)."""
+        if message.get("callback") is not None or message.get("binary"):
+            await super()._handle_emit(message)
+            return
+        data = message["data"]
+        if isinstance(data, list):
+            data = data[0] if len(data) == 1 else tuple(data)
+        await deliver(
+            self,
+            message["event"],
+            data,
+            message.get("namespace") or NAMESPACE,
+            message.get("room"),
+            message.get("skip_sid"),
+        )
 
     def _emit_message(self, emit: Emit) -> dict[str, Any]:
         """The pub/sub message ``AsyncPubSubManager.emit`` builds for this emit."""

@@ -37,18 +37,23 @@ class FakeRedis:
         self.published.append((channel, message))
 
 
+class RecordingManager(BatchingRedisManager):
+    """Records the messages it would deliver to this node's sockets."""
+
+    def __init__(self) -> None:
+        super().__init__("redis://127.0.0.1:1/0", channel="test:sio")
+        self.delivered: list[dict[str, Any]] = []
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        self.delivered.append(message)
+
+
 def _manager() -> tuple[BatchingRedisManager, FakeRedis, list[dict[str, Any]]]:
-    manager = BatchingRedisManager("redis://127.0.0.1:1/0", channel="test:sio")
+    manager = RecordingManager()
     socketio.AsyncServer(async_mode="asgi", client_manager=manager)
     redis = FakeRedis()
     manager.redis, manager.connected = redis, True
-    delivered: list[dict[str, Any]] = []
-
-    async def deliver_here(message: dict[str, Any]) -> None:
-        delivered.append(message)
-
-    manager._handle_emit = deliver_here
-    return manager, redis, delivered
+    return manager, redis, manager.delivered
 
 
 async def test_a_run_of_emits_is_one_round_trip_in_order() -> None:
