@@ -413,14 +413,19 @@ class Workers:
 
 
 def serve_bare(port: int) -> None:
-    """The bare relay: python-socketio with no auth and no storage, in the server's uvicorn set-up.
+    """The bare relay: python-socketio with no auth and no storage, in the server's uvicorn set-up
+    and with its packet encoding (``WirePacket``), so the ratio measures our logic alone.
 
     A client joins the room named in its handshake ``auth``; ``send_message`` is emitted as
     ``message_new`` to that room (both clients, as our server emits to the conversation's room)
     and acked with the payload."""
     import uvicorn
 
-    sio = socketio.AsyncServer(async_mode="asgi", ping_interval=10, ping_timeout=10)
+    from server.realtime.wire import WirePacket
+
+    sio = socketio.AsyncServer(
+        async_mode="asgi", serializer=WirePacket, ping_interval=10, ping_timeout=10
+    )
 
     async def connect(sid: str, environ: dict[str, Any], auth: dict[str, str]) -> None:
         await sio.enter_room(sid, auth["room"])

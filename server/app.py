@@ -37,6 +37,7 @@ from server.errors import install_error_handlers
 from server.realtime.local_delivery import DirectManager
 from server.realtime.publisher import SocketPublisher
 from server.realtime.redis_manager import BatchingRedisManager
+from server.realtime.wire import WirePacket
 from server.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from server.services.send_queue import SendQueue
 from server.services.tokens import TokenService
@@ -67,6 +68,7 @@ def build_context(settings: Settings) -> ServerContext:
     sio = socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,
+        serializer=WirePacket,
         cors_allowed_origins=list(settings.cors_origins),
         ping_interval=10,
         ping_timeout=10,
