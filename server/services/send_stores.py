@@ -245,7 +245,7 @@ def _utc(stored: str | None) -> datetime | None:
 def sqlite_time(moment: datetime) -> str:
     """A UTC time as the schema's SQLite columns hold it (SQLAlchemy's storage format: naive
     UTC, microseconds always written)."""
-    return moment.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return moment.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 class SqliteStore:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from protocol.errors import ErrorCode
@@ -24,7 +25,7 @@ from server.services.send_batch import (
     check_batch,
     write_batch,
 )
-from server.services.send_stores import SqliteStore
+from server.services.send_stores import SqliteStore, sqlite_time
 
 ALICE, BOB, CAROL, OUTSIDER = "alice", "bob", "carol", "outsider"
 CHAT, BLOCKED_CHAT, GROUP = "chat", "blocked-chat", "group"
@@ -160,3 +161,16 @@ def test_muted_members_and_locked_groups_are_refused(
         group.is_locked = True
     verdicts = check_batch(SqliteStore(connection), requests[1:]).verdicts
     assert isinstance(verdicts[0], Refused) and verdicts[0].error.code == ErrorCode.LOCKED
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 1, 1, 1, 2, 3, tzinfo=UTC),
+        datetime(2026, 11, 23, 18, 4, 5, 123456, tzinfo=UTC),
+    ],
+)
+def test_sqlite_times_are_written_as_sqlalchemy_writes_them(moment: datetime) -> None:
+    write = sqlite.DATETIME().bind_processor(sqlite.dialect())
+    assert write is not None
+    assert sqlite_time(moment) == write(moment.replace(tzinfo=None))
