@@ -32,7 +32,12 @@ from server.api.schema import document_errors_as_sent
 from server.config import Settings
 from server.context import ServerContext
 from server.db.migrate import upgrade_to_head
-from server.db.session import connect_sqlite_writer, create_engine, session_factory
+from server.db.session import (
+    connect_sqlite_writer,
+    create_batch_engine,
+    create_engine,
+    session_factory,
+)
 from server.errors import install_error_handlers
 from server.realtime.local_delivery import DirectManager
 from server.realtime.publisher import SocketPublisher
@@ -77,7 +82,10 @@ def build_context(settings: Settings) -> ServerContext:
     sqlite_writer = (
         partial(connect_sqlite_writer, settings.database_url) if settings.is_sqlite else None
     )
-    db = Database(engine, session_factory(engine), SocketPublisher(sio), sqlite_writer)
+    batch_engine = None if settings.is_sqlite else create_batch_engine(settings.database_url)
+    db = Database(
+        engine, session_factory(engine), SocketPublisher(sio), sqlite_writer, batch_engine
+    )
     limiter: RateLimiter = (
         RedisRateLimiter(redis, settings.redis_namespace) if redis else MemoryRateLimiter()
     )

@@ -30,6 +30,13 @@ def create_engine(database_url: str) -> AsyncEngine:
     return create_async_engine(database_url, pool_size=20, max_overflow=20, pool_pre_ping=True)
 
 
+def create_batch_engine(database_url: str) -> AsyncEngine:
+    """PostgreSQL: the send queue's own small pool, without the ping before each checkout (a
+    round trip per batch). A batch that meets a dead connection fails as a whole; SQLAlchemy
+    then discards the pool's older connections and the queue retries each send, on new ones."""
+    return create_async_engine(database_url, pool_size=2, max_overflow=4)
+
+
 def connect_sqlite_writer(database_url: str) -> sqlite3.Connection:
     """A plain sqlite3 connection to the SQLite file of ``database_url`` for the send queue's
     batches (one thread hop per batch step, no per-statement compilation). Transactions are

@@ -1,6 +1,6 @@
-"""The two ``BatchStore``s of the send queue: SQLAlchemy Core on a pooled PostgreSQL connection,
-and plain sqlite3 on the SQLite writer's own connection (fixed SQL with JSON-array parameters,
-so each statement is prepared once and nothing is compiled per batch)."""
+"""The two ``BatchStore``s of the send queue: fixed SQL on a pooled PostgreSQL connection (array
+parameters) and on the SQLite writer's own sqlite3 connection (JSON-array parameters), so each
+statement is prepared once whatever a batch's size, and nothing is compiled per batch."""
 
 import json
 import sqlite3
@@ -10,28 +10,20 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
-    BindParameter,
     Connection,
+    Executable,
     Integer,
     Text,
-    and_,
+    TextClause,
     bindparam,
-    or_,
-    select,
     text,
-    tuple_,
 )
 
 from protocol.models import ConversationType
-from server.db import models
 from server.db.types import UTCDateTime
 from server.services.send_batch import BatchStore, ConversationRow
 from server.services.unit_of_work import EVENT_LOG_LOCK
 
-Conv = models.Conversation
-Member = models.ConversationMember
-Msg = models.Message
-Block = models.UserBlock
 DIRECT = ConversationType.DIRECT.value
 
 
@@ -42,43 +34,45 @@ def batch_store(connection: Connection | sqlite3.Connection) -> BatchStore:
     return CoreStore(connection)
 
 
-def _core_statements() -> dict[str, Any]:
-    senders: BindParameter[str] = bindparam("p_senders", expanding=True)
-    users: BindParameter[str] = bindparam("p_users", expanding=True)
-    members = and_(
-        Member.conversation_id == Conv.id,
-        or_(Conv.room_type == DIRECT, Member.user_id.in_(senders)),
-    )
-    return {
-        # Locked in one order (by id) before the event-log lock, as forwards do.
-        "conversations": select(
-            Conv.id,
-            Conv.room_type,
-            Conv.last_seq,
-            Conv.is_locked,
-            Member.user_id,
-            Member.role,
-            Member.muted_until,
-        )
-        .select_from(Conv)
-        .outerjoin(Member, members)
-        .where(Conv.id.in_(bindparam("p_conversations", expanding=True)))
-        .order_by(Conv.id)
-        .with_for_update(of=Conv),
-        "earlier": select(Msg.id, Msg.conversation_id, Msg.sender_id, Msg.client_id).where(
-            tuple_(Msg.sender_id, Msg.client_id).in_(bindparam("p_keys", expanding=True))
-        ),
-        "blocks": select(Block.blocker_id, Block.blocked_id).where(
-            Block.blocker_id.in_(users), Block.blocked_id.in_(users)
-        ),
-        "replies": select(Msg.id, Msg.conversation_id).where(
-            Msg.id.in_(bindparam("p_replies", expanding=True))
-        ),
-        "save": _PG_SAVE,
-    }
-
-
 _TEXTS = ARRAY(Text)
+
+
+def _arrays(statement: str, *names: str) -> TextClause:
+    """``statement`` with each of ``names`` bound as a text array."""
+    return text(statement).bindparams(*(bindparam(name, type_=_TEXTS) for name in names))
+
+
+# Fixed SQL with array parameters (= ANY, unnest): one prepared statement each, whatever the
+# batch's size (an expanding IN list is new SQL, a new compile and a new prepare, per length).
+_PG_CONVERSATIONS = _arrays(
+    f"""
+SELECT c.id, c.room_type, c.last_seq, c.is_locked, m.user_id, m.role, m.muted_until
+FROM conversations AS c
+LEFT JOIN conversation_members AS m ON m.conversation_id = c.id
+  AND (c.room_type = '{DIRECT}' OR m.user_id = ANY(:senders))
+WHERE c.id = ANY(:conversations)
+ORDER BY c.id
+FOR UPDATE OF c
+""",
+    "senders",
+    "conversations",
+).columns(muted_until=UTCDateTime())
+"""Locked in one order (by id) before the event-log lock, as forwards do."""
+_PG_EARLIER = _arrays(
+    """
+SELECT m.id, m.conversation_id, m.sender_id, m.client_id
+FROM unnest(:senders, :clients) AS k(sender_id, client_id)
+JOIN messages AS m ON m.sender_id = k.sender_id AND m.client_id = k.client_id
+""",
+    "senders",
+    "clients",
+)
+_PG_BLOCKS = _arrays(
+    "SELECT blocker_id, blocked_id FROM user_blocks "
+    "WHERE blocker_id = ANY(:users) AND blocked_id = ANY(:users)",
+    "users",
+)
+_PG_REPLIES = _arrays("SELECT id, conversation_id FROM messages WHERE id = ANY(:ids)", "ids")
 _PG_SAVE = text(f"""
 WITH seqs AS (
   UPDATE conversations AS c
@@ -132,10 +126,6 @@ RETURNING id
 is held before their ids are drawn; rows go in, and ids come out, in batch order)."""
 
 
-_CORE = _core_statements()
-"""Built once: the compiled forms are cached by SQLAlchemy."""
-
-
 class CoreStore:
     """PostgreSQL (through ``AsyncConnection.run_sync``): the checks lock the conversation rows
     (``FOR UPDATE``, so the seqs read stay current), and the event-log lock is taken before the
@@ -144,27 +134,28 @@ class CoreStore:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    def _rows(self, name: str, parameters: dict[str, Any]) -> list[Any]:
-        return [tuple(row) for row in self._connection.execute(_CORE[name], parameters)]
+    def _rows(self, statement: Executable, parameters: dict[str, Any]) -> list[Any]:
+        return [tuple(row) for row in self._connection.execute(statement, parameters)]
 
     def conversations(
         self, conversation_ids: list[str], sender_ids: list[str]
     ) -> Iterable[ConversationRow]:
         """See ``BatchStore``."""
-        parameters = {"p_conversations": conversation_ids, "p_senders": sender_ids}
-        return [ConversationRow(*row) for row in self._rows("conversations", parameters)]
+        parameters = {"conversations": conversation_ids, "senders": sender_ids}
+        return [ConversationRow(*row) for row in self._rows(_PG_CONVERSATIONS, parameters)]
 
     def earlier(self, keys: list[tuple[str, str]]) -> Iterable[tuple[str, str, str, str]]:
         """See ``BatchStore``."""
-        return self._rows("earlier", {"p_keys": keys})
+        senders, clients = [sender for sender, _ in keys], [client for _, client in keys]
+        return self._rows(_PG_EARLIER, {"senders": senders, "clients": clients})
 
     def blocks(self, user_ids: list[str]) -> Iterable[tuple[str, str]]:
         """See ``BatchStore``."""
-        return self._rows("blocks", {"p_users": user_ids})
+        return self._rows(_PG_BLOCKS, {"users": user_ids})
 
     def reply_targets(self, message_ids: list[str]) -> Iterable[tuple[str, str]]:
         """See ``BatchStore``."""
-        return self._rows("replies", {"p_replies": message_ids})
+        return self._rows(_PG_REPLIES, {"ids": message_ids})
 
     def save(
         self,
@@ -185,7 +176,7 @@ class CoreStore:
         }
         for name, column in _MESSAGE_COLUMNS.items():
             parameters[name] = [row[column] for row in messages]
-        return sorted(int(i) for i in self._connection.execute(_CORE["save"], parameters).scalars())
+        return sorted(int(i) for i in self._connection.execute(_PG_SAVE, parameters).scalars())
 
 
 _MESSAGE_COLUMNS = {

@@ -210,7 +210,7 @@ class _AsyncBatch:
 
 class Database:
     """The engine, its sessions, the one write path (``write``) and the send queue's
-    transactions (``batch``)."""
+    transactions (``batch``: on PostgreSQL from ``batch_engine``, its own pool, when given)."""
 
     def __init__(
         self,
@@ -218,8 +218,10 @@ class Database:
         sessions: async_sessionmaker[AsyncSession],
         publisher: Publisher,
         sqlite_writer: Callable[[], sqlite3.Connection] | None = None,
+        batch_engine: AsyncEngine | None = None,
     ) -> None:
         self.engine = engine
+        self._batch_engine = batch_engine or engine
         self.sessions = sessions
         self.publisher = publisher
         self.is_sqlite = engine.dialect.name == "sqlite"
@@ -268,7 +270,7 @@ class Database:
         not wait for it), ``published`` tells when.
         """
         if not self.is_sqlite:
-            async with self.engine.connect() as connection:
+            async with self._batch_engine.connect() as connection:
                 pg_batch = _AsyncBatch(connection)
                 yield pg_batch
             if pg_batch.committed and pg_batch.emits:
@@ -326,6 +328,8 @@ class Database:
         await self._close_writer()
         self._writer_thread.shutdown(wait=False)
         await self.engine.dispose()
+        if self._batch_engine is not self.engine:
+            await self._batch_engine.dispose()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[UnitOfWork]:
