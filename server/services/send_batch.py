@@ -8,7 +8,7 @@ thread, or on PostgreSQL through ``AsyncConnection.run_sync`` (see ``Database.ba
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
@@ -100,28 +100,38 @@ class Membership:
     muted_until: datetime | None
 
 
+@dataclass(frozen=True)
+class Questions:
+    """What the checks of a batch ask the database."""
+
+    conversation_ids: list[str]
+    sender_ids: list[str]
+    keys: list[tuple[str, str]]
+    """(sender, client id) of every send."""
+    reply_ids: list[str]
+
+
+@dataclass(frozen=True)
+class Answers:
+    """The rows the checks of a batch read (see ``BatchStore.read``)."""
+
+    conversations: list[ConversationRow]
+    """The conversations that exist among the asked ones, each locked until the commit: one
+    row per member among the senders and, in direct chats, per member; one row with member
+    None when none of them is a member."""
+    earlier: list[tuple[str, str, str, str]]
+    """``(id, conversation_id, sender_id, client_id)`` of the messages with the asked keys."""
+    blocks: list[tuple[str, str]]
+    """``(blocker, blocked)`` pairs between members of the asked direct chats."""
+    reply_targets: list[tuple[str, str]]
+    """``(id, conversation_id)`` of the messages that exist among the asked reply ids."""
+
+
 class BatchStore(Protocol):
-    """The database side of a batch (SQLAlchemy Core on PostgreSQL, sqlite3 on SQLite)."""
+    """The database side of a batch (fixed SQL on PostgreSQL and on SQLite)."""
 
-    def conversations(
-        self, conversation_ids: list[str], sender_ids: list[str]
-    ) -> Iterable[ConversationRow]:
-        """The conversations that exist among ``conversation_ids``, each locked until the
-        commit: one row per member among ``sender_ids`` and, in direct chats, per member; one
-        row with member None when none of them is a member."""
-        ...
-
-    def earlier(self, keys: list[tuple[str, str]]) -> Iterable[tuple[str, str, str, str]]:
-        """``(id, conversation_id, sender_id, client_id)`` of the messages with these
-        ``(sender, client id)`` keys."""
-        ...
-
-    def blocks(self, user_ids: list[str]) -> Iterable[tuple[str, str]]:
-        """``(blocker, blocked)`` pairs with both users among ``user_ids``."""
-        ...
-
-    def reply_targets(self, message_ids: list[str]) -> Iterable[tuple[str, str]]:
-        """``(id, conversation_id)`` of the messages that exist among ``message_ids``."""
+    def read(self, questions: Questions) -> Answers:
+        """Everything the checks need (PostgreSQL: in one round trip)."""
         ...
 
     def save(
@@ -158,34 +168,36 @@ class _Facts:
         last_seq: dict[str, int] = {}
         locked: set[str] = set()
         members: defaultdict[str, dict[str, Membership]] = defaultdict(dict)
-        rows = store.conversations(
-            list({request.conversation_id for request in requests}),
-            list({request.sender_id for request in requests}),
+        answers = store.read(
+            Questions(
+                conversation_ids=list({request.conversation_id for request in requests}),
+                sender_ids=list({request.sender_id for request in requests}),
+                keys=list({(request.sender_id, request.client_id) for request in requests}),
+                reply_ids=list(
+                    {request.reply_to_id for request in requests if request.reply_to_id}
+                ),
+            )
         )
-        for row in rows:
+        for row in answers.conversations:
             room_types[row.id] = row.room_type
             last_seq[row.id] = row.last_seq
             if row.is_locked:
                 locked.add(row.id)
             if row.user_id is not None and row.role is not None:
                 members[row.id][row.user_id] = Membership(row.role, row.muted_until)
-        keys = list({(request.sender_id, request.client_id) for request in requests})
         earlier = {
             (sender, client): (message_id, conversation_id)
-            for message_id, conversation_id, sender, client in store.earlier(keys)
+            for message_id, conversation_id, sender, client in answers.earlier
         }
-        direct_users = list(
-            {
-                user_id
-                for conversation_id, kind in room_types.items()
-                if kind == ConversationType.DIRECT
-                for user_id in members[conversation_id]
-            }
+        return cls(
+            room_types,
+            last_seq,
+            locked,
+            members,
+            earlier,
+            set(answers.blocks),
+            dict(answers.reply_targets),
         )
-        blocked_pairs = set(store.blocks(direct_users)) if len(direct_users) > 1 else set()
-        reply_ids = list({request.reply_to_id for request in requests if request.reply_to_id})
-        reply_targets = dict(store.reply_targets(reply_ids)) if reply_ids else {}
-        return cls(room_types, last_seq, locked, members, earlier, blocked_pairs, reply_targets)
 
     def verdict(self, request: SendRequest, now: datetime) -> Verdict:
         cid, sender = request.conversation_id, request.sender_id

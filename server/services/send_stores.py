@@ -4,14 +4,12 @@ statement is prepared once whatever a batch's size, and nothing is compiled per 
 
 import json
 import sqlite3
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     ARRAY,
     Connection,
-    Executable,
     Integer,
     Text,
     TextClause,
@@ -21,7 +19,7 @@ from sqlalchemy import (
 
 from protocol.models import ConversationType
 from server.db.types import UTCDateTime
-from server.services.send_batch import BatchStore, ConversationRow
+from server.services.send_batch import Answers, BatchStore, ConversationRow, Questions
 from server.services.unit_of_work import EVENT_LOG_LOCK
 
 DIRECT = ConversationType.DIRECT.value
@@ -42,37 +40,44 @@ def _arrays(statement: str, *names: str) -> TextClause:
     return text(statement).bindparams(*(bindparam(name, type_=_TEXTS) for name in names))
 
 
-# Fixed SQL with array parameters (= ANY, unnest): one prepared statement each, whatever the
-# batch's size (an expanding IN list is new SQL, a new compile and a new prepare, per length).
-_PG_CONVERSATIONS = _arrays(
+_PG_READ = _arrays(
     f"""
-SELECT c.id, c.room_type, c.last_seq, c.is_locked, m.user_id, m.role, m.muted_until
-FROM conversations AS c
-LEFT JOIN conversation_members AS m ON m.conversation_id = c.id
-  AND (c.room_type = '{DIRECT}' OR m.user_id = ANY(:senders))
-WHERE c.id = ANY(:conversations)
-ORDER BY c.id
-FOR UPDATE OF c
+WITH c AS MATERIALIZED (
+  SELECT id, room_type, last_seq, is_locked FROM conversations
+  WHERE id = ANY(:conversations) ORDER BY id FOR UPDATE
+), m AS MATERIALIZED (
+  SELECT c.id, c.room_type, m.user_id, m.role, m.muted_until
+  FROM c JOIN conversation_members AS m ON m.conversation_id = c.id
+    AND (c.room_type = '{DIRECT}' OR m.user_id = ANY(:senders))
+), peers AS (
+  SELECT user_id FROM m WHERE room_type = '{DIRECT}'
+)
+SELECT 'conversation' AS kind, c.id AS a, c.room_type AS b, NULL AS c, NULL AS d,
+  c.last_seq AS seq, c.is_locked AS locked, CAST(NULL AS timestamptz) AS until
+FROM c
+UNION ALL
+SELECT 'member', m.id, m.room_type, m.user_id, m.role, NULL, NULL, m.muted_until FROM m
+UNION ALL
+SELECT 'earlier', x.id, x.conversation_id, x.sender_id, x.client_id, NULL, NULL, NULL
+FROM unnest(:key_senders, :key_clients) AS k(sender_id, client_id)
+JOIN messages AS x ON x.sender_id = k.sender_id AND x.client_id = k.client_id
+UNION ALL
+SELECT 'block', b.blocker_id, b.blocked_id, NULL, NULL, NULL, NULL, NULL FROM user_blocks AS b
+WHERE b.blocker_id IN (SELECT user_id FROM peers) AND b.blocked_id IN (SELECT user_id FROM peers)
+UNION ALL
+SELECT 'reply', r.id, r.conversation_id, NULL, NULL, NULL, NULL, NULL FROM messages AS r
+WHERE r.id = ANY(:replies)
 """,
-    "senders",
     "conversations",
-).columns(muted_until=UTCDateTime())
-"""Locked in one order (by id) before the event-log lock, as forwards do."""
-_PG_EARLIER = _arrays(
-    """
-SELECT m.id, m.conversation_id, m.sender_id, m.client_id
-FROM unnest(:senders, :clients) AS k(sender_id, client_id)
-JOIN messages AS m ON m.sender_id = k.sender_id AND m.client_id = k.client_id
-""",
     "senders",
-    "clients",
-)
-_PG_BLOCKS = _arrays(
-    "SELECT blocker_id, blocked_id FROM user_blocks "
-    "WHERE blocker_id = ANY(:users) AND blocked_id = ANY(:users)",
-    "users",
-)
-_PG_REPLIES = _arrays("SELECT id, conversation_id FROM messages WHERE id = ANY(:ids)", "ids")
+    "key_senders",
+    "key_clients",
+    "replies",
+).columns(until=UTCDateTime())
+"""Everything the checks read, in one round trip and with fixed SQL (one prepared statement
+whatever the batch's size): the conversations, locked in one order (by id) before the event-log
+lock, as forwards do; their members of interest; earlier client ids; blocks between direct-chat
+peers; reply targets. One row per fact, tagged by ``kind``."""
 _PG_SAVE = text(f"""
 WITH seqs AS (
   UPDATE conversations AS c
@@ -134,28 +139,40 @@ class CoreStore:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    def _rows(self, statement: Executable, parameters: dict[str, Any]) -> list[Any]:
-        return [tuple(row) for row in self._connection.execute(statement, parameters)]
-
-    def conversations(
-        self, conversation_ids: list[str], sender_ids: list[str]
-    ) -> Iterable[ConversationRow]:
-        """See ``BatchStore``."""
-        parameters = {"conversations": conversation_ids, "senders": sender_ids}
-        return [ConversationRow(*row) for row in self._rows(_PG_CONVERSATIONS, parameters)]
-
-    def earlier(self, keys: list[tuple[str, str]]) -> Iterable[tuple[str, str, str, str]]:
-        """See ``BatchStore``."""
-        senders, clients = [sender for sender, _ in keys], [client for _, client in keys]
-        return self._rows(_PG_EARLIER, {"senders": senders, "clients": clients})
-
-    def blocks(self, user_ids: list[str]) -> Iterable[tuple[str, str]]:
-        """See ``BatchStore``."""
-        return self._rows(_PG_BLOCKS, {"users": user_ids})
-
-    def reply_targets(self, message_ids: list[str]) -> Iterable[tuple[str, str]]:
-        """See ``BatchStore``."""
-        return self._rows(_PG_REPLIES, {"ids": message_ids})
+    def read(self, questions: Questions) -> Answers:
+        """See ``BatchStore`` (one statement: ``_PG_READ``)."""
+        parameters = {
+            "conversations": questions.conversation_ids,
+            "senders": questions.sender_ids,
+            "key_senders": [sender for sender, _ in questions.keys],
+            "key_clients": [client for _, client in questions.keys],
+            "replies": questions.reply_ids,
+        }
+        conversations: dict[str, tuple[str, int, bool]] = {}
+        members: list[tuple[str, str, str, datetime | None]] = []
+        answers = Answers([], [], [], [])
+        for kind, a, b, c, d, seq, locked, until in self._connection.execute(_PG_READ, parameters):
+            if kind == "conversation":
+                conversations[a] = (b, seq, locked)
+            elif kind == "member":
+                members.append((a, c, d, until))
+            elif kind == "earlier":
+                answers.earlier.append((a, b, c, d))
+            elif kind == "block":
+                answers.blocks.append((a, b))
+            else:
+                answers.reply_targets.append((a, b))
+        with_members = {conversation_id for conversation_id, *_ in members}
+        answers.conversations.extend(
+            ConversationRow(cid, *conversations[cid], user_id, role, until)
+            for cid, user_id, role, until in members
+        )
+        answers.conversations.extend(
+            ConversationRow(cid, *row, None, None, None)
+            for cid, row in conversations.items()
+            if cid not in with_members
+        )
+        return answers
 
     def save(
         self,
@@ -247,32 +264,31 @@ class SqliteStore:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
 
-    def conversations(
-        self, conversation_ids: list[str], sender_ids: list[str]
-    ) -> Iterable[ConversationRow]:
-        """See ``BatchStore`` (the whole database is locked by the batch's transaction)."""
+    def read(self, questions: Questions) -> Answers:
+        """See ``BatchStore`` (the whole database is locked by the batch's transaction; one
+        statement per kind of fact, all in the writer's thread)."""
+        execute = self._connection.execute
         parameters = {
-            "conversations": json.dumps(conversation_ids),
-            "senders": json.dumps(sender_ids),
+            "conversations": json.dumps(questions.conversation_ids),
+            "senders": json.dumps(questions.sender_ids),
         }
-        return [
+        conversations = [
             ConversationRow(cid, kind, seq, bool(locked), user_id, role, _utc(muted_until))
-            for cid, kind, seq, locked, user_id, role, muted_until in self._connection.execute(
+            for cid, kind, seq, locked, user_id, role, muted_until in execute(
                 _SQLITE_CONVERSATIONS, parameters
             )
         ]
-
-    def earlier(self, keys: list[tuple[str, str]]) -> Iterable[tuple[str, str, str, str]]:
-        """See ``BatchStore``."""
-        return self._connection.execute(_SQLITE_EARLIER, (json.dumps(keys),)).fetchall()
-
-    def blocks(self, user_ids: list[str]) -> Iterable[tuple[str, str]]:
-        """See ``BatchStore``."""
-        return self._connection.execute(_SQLITE_BLOCKS, {"users": json.dumps(user_ids)}).fetchall()
-
-    def reply_targets(self, message_ids: list[str]) -> Iterable[tuple[str, str]]:
-        """See ``BatchStore``."""
-        return self._connection.execute(_SQLITE_REPLIES, (json.dumps(message_ids),)).fetchall()
+        peers = list(
+            {row.user_id for row in conversations if row.room_type == DIRECT and row.user_id}
+        )
+        return Answers(
+            conversations,
+            execute(_SQLITE_EARLIER, (json.dumps(questions.keys),)).fetchall(),
+            execute(_SQLITE_BLOCKS, {"users": json.dumps(peers)}).fetchall() if peers else [],
+            execute(_SQLITE_REPLIES, (json.dumps(questions.reply_ids),)).fetchall()
+            if questions.reply_ids
+            else [],
+        )
 
     def save(
         self,
