@@ -68,9 +68,9 @@ SETUP_CONCURRENCY = 16
 SETUP_ATTEMPTS = 4
 """Tries per registration when the connection drops (then it logs in, or registers again)."""
 DRAIN_SECONDS = 10.0
+"""How long the generator waits after a phase for outstanding deliveries (then they are lost)."""
 BACKLOG_SECONDS = 300.0
 """How long the generator lets an overloaded server answer the rest before the next phase."""
-"""How long the generator waits after a phase for outstanding deliveries (then they are lost)."""
 START_SECONDS = 120.0
 """Longest a server may take to start (imports and migrations are slow on a busy machine)."""
 TARGET_P95_MS = 50.0
