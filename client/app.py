@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import flet as ft
@@ -58,6 +59,8 @@ class App:
         self.session = Session(profile, profile_server_url(profile) or settings.server_url)
         self.engine: Engine | None = None
         self.home: Home | None = None
+        self._leave_home: list[Callable[[], None]] = []
+        """Unsubscribes what the home screen follows (its view, its background fetches)."""
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -75,7 +78,7 @@ class App:
         if message:
             view.error.value = message
             view.error.visible = True
-        self.home = None
+        self._close_home()
         self.page.on_keyboard_event = None
         self.page.controls.clear()
         self.page.add(view.control)
@@ -102,23 +105,25 @@ class App:
 
     async def _open_engine(self) -> None:
         account = self.session.active
-        if self.engine is not None and account is not None:
-            if self.engine.account.user_id == account.user_id:
-                await self.engine.resume()
-                self._show_home(self.engine)
-                return
+        engine = self.engine
+        if engine is not None and account is not None and engine.account.user_id == account.user_id:
+            await self._stop_tasks()
+            await engine.resume()
+            self._show_home(engine)
+        else:
             await self._close_engine()
-        loop = asyncio.get_running_loop()
-        engine = Engine(self.session, defer=lambda f: loop.call_later(STORE_BATCH_SECONDS, f))
-        self.engine = engine
-        self._show_home(engine)
-        await engine.start()
+            loop = asyncio.get_running_loop()
+            engine = Engine(self.session, defer=lambda f: loop.call_later(STORE_BATCH_SECONDS, f))
+            self.engine = engine
+            self._show_home(engine)
+            await engine.start()
         self._tasks = [
-            loop.create_task(self._tick(engine), name="ui-tick"),
-            loop.create_task(self._watch_sign_out(engine), name="ui-signed-out"),
+            asyncio.create_task(self._tick(engine), name="ui-tick"),
+            asyncio.create_task(self._watch_sign_out(engine), name="ui-signed-out"),
         ]
 
     def _show_home(self, engine: Engine) -> None:
+        self._close_home()
         store = engine.store
         server = ServerActions(engine.cache, store, self.session.api, engine.sync.catch_up)
         flows = ConversationFlows(
@@ -137,7 +142,6 @@ class App:
             show_info=flows.message_info,
         )
         history = History(engine.cache, store, self.session.api, engine.end_session)
-        history.watch(self.page.run_task)
         home = Home(store, controller, engine.account.user_id, flows.new_chat, flows, history)
 
         def sign_out() -> None:
@@ -145,12 +149,21 @@ class App:
 
         home.chat_list.on_sign_out = sign_out
         self.home = home
+        self._leave_home = [home.close, history.watch(self.page.run_task)]
         self.page.controls.clear()
         self.page.add(home.control)
         home.attach(self.page)
         self.page.on_keyboard_event = lambda e: home.handle_key(e.key, e.shift)
         store.load_chat_list()
         self.page.update()
+
+    def _close_home(self) -> None:
+        """The home screen goes away: it and its background fetches stop following the store
+        (a later home screen, of this session or the next, follows it alone)."""
+        for leave in self._leave_home:
+            leave()
+        self._leave_home = []
+        self.home = None
 
     def _open_chat(self, conversation_id: str) -> None:
         if self.home is not None:
@@ -185,12 +198,16 @@ class App:
         self.show_login("Your session has ended. Sign in again; unsent messages are kept.")
         self.page.update()
 
-    async def _close_engine(self) -> None:
+    async def _stop_tasks(self) -> None:
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+
+    async def _close_engine(self) -> None:
+        self._close_home()
+        await self._stop_tasks()
         if self.engine is not None:
             await self.engine.stop()
             self.engine = None

@@ -12,10 +12,10 @@ A new device caches only each conversation's recent messages; a conversation's s
 fetched is written to the cache; the store reads it from there (the chat list is refreshed:
 a pinned or quoted message may have come with it). These actions await the server
 and raise ``client.errors`` exceptions for the caller to explain; the single messages are
-fetched in the background (``watch``), and offline they are asked for again once the
-connection is back; a session found over there is handed to ``on_auth_lost`` (the app sends
-the person to sign in). A single message far back does not join the window: the store's window
-stops where a seq is missing.
+fetched in the background (``watch``, until its unwatch: the screen it serves is gone), and
+offline they are asked for again once the connection is back; a session found over there is
+handed to ``on_auth_lost`` (the app sends the person to sign in). A single message far back
+does not join the window: the store's window stops where a seq is missing.
 """
 
 from collections.abc import Callable, Coroutine, Sequence
@@ -59,7 +59,19 @@ class HistoryApi(Protocol):
         ...
 
 
-Runner = Callable[[Callable[[], Coroutine[Any, Any, object]]], object]
+class Running(Protocol):
+    """A coroutine started in the background (``concurrent.futures.Future``, ``asyncio.Task``)."""
+
+    def cancel(self) -> bool:
+        """Stop it if it has not finished."""
+        ...
+
+    def done(self) -> bool:
+        """Whether it finished (or was cancelled)."""
+        ...
+
+
+Runner = Callable[[Callable[[], Coroutine[Any, Any, object]]], Running]
 """Starts a coroutine function in the background (``ft.Page.run_task``)."""
 
 
@@ -83,14 +95,24 @@ class History:
 
     def watch(self, run: Runner) -> Callable[[], None]:
         """Whenever the store changes while online and the open chat refers to messages not yet
-        asked for, ``run`` ``fetch_references``; returns the unsubscribe."""
+        asked for, ``run`` ``fetch_references``; returns the unwatch, which unsubscribes and
+        cancels the fetches still running (the screen or session they were for is gone)."""
         topics = (Topic.OPEN_CHAT, Topic.CHAT_LIST, Topic.CONNECTION)
+        running: list[Running] = []
 
         def changed(topic: Topic) -> None:
             if topic in topics and self.store.connection == "online" and self._unasked():
-                run(self.fetch_references)
+                running[:] = [*(r for r in running if not r.done()), run(self.fetch_references)]
 
-        return self.store.subscribe(changed)
+        unsubscribe = self.store.subscribe(changed)
+
+        def unwatch() -> None:
+            unsubscribe()
+            for fetch in running:
+                fetch.cancel()
+            running.clear()
+
+        return unwatch
 
     def _unasked(self) -> list[str]:
         return [i for i in self.store.missing_references() if i not in self._asked]

@@ -92,7 +92,11 @@ class Home:
             expand=True,
             vertical_alignment=ft.CrossAxisAlignment.STRETCH,
         )
-        store.subscribe(self._changed)
+        self._unsubscribe = store.subscribe(self._changed)
+
+    def close(self) -> None:
+        """The screen went away (sign out, session over): stop following the store."""
+        self._unsubscribe()
 
     # -- names ---------------------------------------------------------------------------------
 

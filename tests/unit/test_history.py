@@ -2,9 +2,11 @@
 (seqs missing), ``History`` fetches the pages around a message or across a hole by seq, and the
 search screen merges the server's hits into the cache's."""
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -258,7 +260,14 @@ async def test_references_offline_are_fetched_once_back_online(
     _refer_to_old_messages(cache, api)
     history = History(cache, store, api)
     started: list[object] = []
-    history.watch(started.append)
+
+    def run(fetch: Callable[[], Coroutine[Any, Any, object]]) -> asyncio.Future[None]:
+        started.append(fetch)
+        recorded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        recorded.set_result(None)
+        return recorded
+
+    history.watch(run)
     store.open_chat("c1")
     assert started == []  # offline
 
