@@ -572,7 +572,7 @@ class ServerActions:
         member = await self.api.set_role(
             conversation_id, user_id, RoleRequest.model_validate({"role": role}).role
         )
-        self.cache.set_member(conversation_id, user_id, member.role.value)
+        self.cache.set_member_role(conversation_id, user_id, member.role.value)
         return self.cache.members(conversation_id)
 
     async def mute_member(

@@ -220,8 +220,8 @@ class ConversationCache(MessageCache):
         )
 
     def set_member(self, conversation_id: str, user_id: str, role: str) -> None:
-        """Add a member (or change their role) from a membership event; a member not cached
-        before adds one to the member count. Applying the same event again changes nothing."""
+        """Add a member from ``member_joined`` (with their role); a member not cached before
+        adds one to the member count. Applying the same event again changes nothing."""
         with self.transaction():
             if not self._is_member(conversation_id, user_id):
                 self._count_members(conversation_id, 1)
@@ -231,22 +231,31 @@ class ConversationCache(MessageCache):
                 [conversation_id, user_id, role],
             )
 
-    def update_member(
-        self, conversation_id: str, user_id: str, role: str, muted_until: datetime | None
-    ) -> None:
-        """Set a member's role and mute from ``member_updated`` (the user's own role is also
-        the conversation's ``my_role``)."""
+    def set_member_role(self, conversation_id: str, user_id: str, role: str) -> None:
+        """A member's new role (the user's own is also the conversation's ``my_role``). A role
+        change is no join: a member the cache does not hold is not added and the member count
+        stays, so applying it again, or again after the member left, changes nothing."""
         with self.transaction():
             self.db.execute(
-                """INSERT INTO members(conversation_id, user_id, role, muted_until)
-                VALUES (?,?,?,?) ON CONFLICT(conversation_id, user_id) DO UPDATE SET
-                    role = excluded.role, muted_until = excluded.muted_until""",
-                [conversation_id, user_id, role, to_iso(muted_until) if muted_until else None],
+                "UPDATE members SET role = ? WHERE conversation_id = ? AND user_id = ?",
+                [role, conversation_id, user_id],
             )
             if user_id == self.me:
                 self.db.execute(
                     "UPDATE conversations SET my_role = ? WHERE id = ?", [role, conversation_id]
                 )
+
+    def update_member(
+        self, conversation_id: str, user_id: str, role: str, muted_until: datetime | None
+    ) -> None:
+        """Set a member's role and mute from ``member_updated`` (a role change, see
+        ``set_member_role``)."""
+        with self.transaction():
+            self.set_member_role(conversation_id, user_id, role)
+            self.db.execute(
+                "UPDATE members SET muted_until = ? WHERE conversation_id = ? AND user_id = ?",
+                [to_iso(muted_until) if muted_until else None, conversation_id, user_id],
+            )
 
     def remove_member(self, conversation_id: str, user_id: str) -> None:
         """Remove a member of a conversation; one that was cached takes one off the member

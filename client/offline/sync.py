@@ -326,8 +326,8 @@ class Synchronizer:
             self.cache.set_conversation_title(event.conversation_id, event.title)
         if event.locked is not None:
             self.cache.set_conversation_locked(event.conversation_id, event.locked)
-        if event.user_id is not None and event.role is not None:
-            self.cache.set_member(event.conversation_id, event.user_id, event.role.value)
+        if event.user_id is not None and event.role is not None:  # a role change, no join
+            self.cache.set_member_role(event.conversation_id, event.user_id, event.role.value)
         batch.touched.add(event.conversation_id)
 
     def _member_joined(self, data: dict[str, Any], batch: _Batch) -> None:

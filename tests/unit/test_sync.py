@@ -354,7 +354,8 @@ async def test_leaving_a_conversation_forgets_it(rig: Rig) -> None:
 
 
 async def test_group_lock_and_member_updates_reach_the_cache(rig: Rig) -> None:
-    rig.cache.upsert_conversation(conversation("g1", kind=ConversationType.PRIVATE_GROUP))
+    rig.cache.upsert_conversation(group("g1", 2))
+    rig.cache.replace_members("g1", [member(ME), member(BOB, MemberRole.ADMIN)])
     until = T0 + timedelta(hours=1)
     await rig.sync.handle_event(
         ServerEvent.CONVERSATION_UPDATED, logged(1, conversationId="g1", locked=True)
@@ -373,6 +374,7 @@ async def test_group_lock_and_member_updates_reach_the_cache(rig: Rig) -> None:
         ServerEvent.MEMBER_UPDATED, logged(4, conversationId="g1", userId=ME, role="admin")
     )
     assert [m.muted_until for m in rig.cache.members("g1") if m.user_id == ME] == [None]
+    assert rig.cache.conversation("g1").member_count == 2  # type: ignore[union-attr]
 
 
 async def test_ephemeral_events_only_reach_the_listener(rig: Rig) -> None:
@@ -414,6 +416,38 @@ async def test_member_count_follows_joins_and_leaves_even_when_replayed(rig: Rig
         ServerEvent.MEMBER_LEFT, logged(9, conversationId="g1", userId=BOB, reason="banned")
     )
     assert rig.cache.conversation("g1").member_count == 1  # type: ignore[union-attr]
+
+
+async def test_a_role_change_is_no_join_even_when_replayed(rig: Rig) -> None:
+    """A member's new role (``conversation_updated`` or ``member_updated`` with a user and a
+    role) changes the role, and the user's own ``my_role``, never the member count; replayed
+    after the member left, or arriving for a member the cache does not hold, it adds no one."""
+    rig.cache.upsert_conversation(group("g1", 3))
+    rig.cache.replace_members("g1", [member(ME), member(BOB, MemberRole.OWNER), member(CAROL)])
+    updated = ServerEvent.CONVERSATION_UPDATED
+    rig.fetcher.add(updated, {"conversationId": "g1", "userId": ME, "role": "admin"})
+    rig.fetcher.add(updated, {"conversationId": "g1", "userId": CAROL, "role": "admin"})
+    rig.fetcher.add(
+        ServerEvent.MEMBER_UPDATED, {"conversationId": "g1", "userId": CAROL, "role": "member"}
+    )
+    rig.fetcher.add(ServerEvent.MEMBER_LEFT, {"conversationId": "g1", "userId": CAROL})
+
+    def group_state() -> tuple[int, str | None, dict[str, str]]:
+        row = rig.cache.conversation("g1")
+        assert row is not None
+        return row.member_count, row.my_role, {m.user_id: m.role for m in rig.cache.members("g1")}
+
+    expected = (2, "admin", {ME: "admin", BOB: "owner"})
+    await rig.sync.catch_up()
+    assert group_state() == expected
+    for replay_from in (3, 2, 1):  # the engine replays the log from a late event
+        rig.cache.set_last_event_id(replay_from - 1)
+        await rig.sync.catch_up()
+        assert group_state() == expected
+
+    await rig.sync.handle_event(updated, logged(9, conversationId="g1", userId=CAROL, role="admin"))
+    await rig.sync.handle_event(updated, logged(9, conversationId="g1", userId=CAROL, role="admin"))
+    assert group_state() == expected
 
 
 async def test_full_resync_reloads_the_members_of_groups(rig: Rig) -> None:
