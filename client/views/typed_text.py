@@ -8,9 +8,12 @@ between Enter and the clear's arrival went into the old text and are wiped by it
 typed fast left "cond"). :class:`TypedText` notices them and says what to put back.
 
 The browser reports its text after each key, so a report is either *stale* (the browser had
-not applied the app's last value yet: it starts with the text that value replaced) or *fresh*
-(it starts with the value the app set). The keys a stale report adds were lost; once the
-typing pauses (:meth:`TypedText.settle`) the field is set to the text the person meant.
+not applied the app's last value yet: it starts with a text that value replaces) or *fresh* (it
+starts with the value the app set); the longest of those texts a report starts with tells which.
+The keys a stale report adds were lost; once the typing pauses (:meth:`TypedText.settle`) the
+field is set to the text the person meant. A pause seen in Python does not prove the browser
+applied the value (under load its reports come late): until a fresh report says so, the
+browser may still show the text it last reported, or the value.
 """
 
 from dataclasses import dataclass
@@ -20,25 +23,50 @@ from dataclasses import dataclass
 class _Replacement:
     """A value the app set in the field, which the browser may not have applied yet."""
 
-    replaced: str
-    """The browser's text it replaces."""
+    replaced: tuple[str, ...]
+    """The browser's texts it replaces, in the order the browser may show them: the one it
+    last reported, then values the app set before that it may have applied unreported."""
     value: str
-    lost: str = ""
-    """What the person typed after ``replaced`` before the browser applied ``value``."""
+    carried: str = ""
+    """Keys lost on earlier texts of ``replaced``."""
+    typed: str = ""
+    """Keys lost on ``replaced[base]``, the text of the latest stale report."""
+    base: int = 0
     after: str = ""
     """What the person typed after ``value`` once the browser applied it."""
     applied: bool = False
 
-    def is_fresh(self, reported: str) -> bool:
-        """True when ``reported`` was typed after the browser applied ``value``.
+    @property
+    def lost(self) -> str:
+        """What the person typed on the replaced texts before the browser applied ``value``."""
+        return self.carried + self.typed
 
-        A longer value is recognised by its start; a shorter one (the clear after a send) by
-        the report no longer starting with the text it replaced."""
+    def stale_base(self, reported: str) -> int | None:
+        """The index in ``replaced`` of the text ``reported`` was typed on (the latest one when
+        it starts with none: a key deleted some of it), or None when it was typed after the
+        browser applied ``value``."""
         if self.applied:
-            return True
-        if len(self.value) > len(self.replaced):
-            return reported.startswith(self.value)
-        return not reported.startswith(self.replaced)
+            return None
+        texts = (*self.replaced, self.value)
+        matching = [i for i, text in enumerate(texts) if reported.startswith(text)]
+        if not matching:
+            return self.base
+        longest = max(matching, key=lambda i: (len(texts[i]), i))
+        return None if longest == len(self.replaced) else longest
+
+    def lose(self, reported: str, base: int) -> None:
+        """``reported`` was typed on ``replaced[base]``: its keys are lost (with those lost on
+        an earlier text, which the browser replaced since). A deletion there loses nothing."""
+        if base > self.base:
+            self.carried += self.typed
+            self.base = base
+        if reported.startswith(self.replaced[base]):
+            self.typed = reported[len(self.replaced[base]) :]
+
+    def still_shown(self) -> tuple[str, ...]:
+        """The texts the browser may show now, when it has not reported ``value``: the one it
+        last reported, any later text of ``replaced``, or ``value``."""
+        return (*self.replaced[self.base + 1 :], self.value)
 
 
 class TypedText:
@@ -65,7 +93,7 @@ class TypedText:
     def replace(self, value: str) -> None:
         """The app puts ``value`` in the field while the person may be typing (the clear after
         a send): reports still based on the browser's old text are recognised as stale."""
-        self._pending = _Replacement(self._reported, value)
+        self._pending = _Replacement((self._reported,), value)
         self.text = value
 
     def reported(self, value: str) -> str:
@@ -74,8 +102,10 @@ class TypedText:
         pending = self._pending
         if pending is None:
             self.text = value
-        elif not pending.is_fresh(value):
-            pending.lost = value[len(pending.replaced) :]
+            return self.text
+        base = pending.stale_base(value)
+        if base is not None:
+            pending.lose(value, base)
             self.text = pending.value + pending.lost
         else:
             pending.applied = True
@@ -93,7 +123,6 @@ class TypedText:
         pending = self._pending
         if pending is None or not pending.lost:
             return None
-        if not pending.applied:  # the browser applied it during the pause
-            self._reported = pending.value
-        self.replace(self.text)
+        shown = (self._reported,) if pending.applied else (self._reported, *pending.still_shown())
+        self._pending = _Replacement(shown, self.text)
         return self.text

@@ -56,6 +56,43 @@ def test_keys_lost_to_the_put_back_value_are_kept_too() -> None:
     assert typed.settle() == "secxy"
 
 
+def test_a_pause_seen_before_the_browser_applied_the_clear_keeps_the_text() -> None:
+    """Under load Python sees a pause while the browser still shows the old text: its next
+    reports still start with it ("firstsecond" is "d" typed on "firstsecon", not the keys
+    "firstsecond" typed on the cleared field: "seconfirstsecond")."""
+    typed = _typed_then_sent("first")
+    assert typed.reported("firstsecon") == "secon"
+    assert typed.settle() == "secon"
+    assert typed.reported("firstsecond") == "second"
+    assert typed.settle() == "second"
+    assert typed.reported("second!") == "second!"  # the browser shows the put-back text
+    assert not typed.settling
+
+
+def test_keys_lost_on_the_old_text_and_on_the_cleared_field_are_kept_in_order() -> None:
+    typed = _typed_then_sent("first")
+    typed.reported("firstsec")
+    assert typed.settle() == "sec"
+    assert typed.reported("firstseco") == "seco"  # still the old text
+    assert typed.reported("n") == "secon"  # the clear arrived, not yet "sec"
+    assert typed.reported("nd") == "second"
+    assert typed.settle() == "second"
+    assert typed.reported("sec!") == "second!"  # "sec" arrived, not yet "second"
+    assert typed.settle() == "second!"
+    assert typed.reported("second!?") == "second!?"
+    assert not typed.settling
+
+
+def test_a_deletion_before_the_put_back_arrived_keeps_the_put_back_text() -> None:
+    typed = _typed_then_sent("first")
+    typed.reported("firstsec")
+    typed.reported("o")  # the clear arrived
+    assert typed.settle() == "seco"
+    assert typed.reported("") == "seco"  # Backspace before "seco" arrived: it will show
+    assert not typed.settling
+    assert typed.reported("secon") == "secon"
+
+
 def test_a_second_send_inside_the_window_sends_only_its_own_text() -> None:
     typed = _typed_then_sent("a")
     assert typed.reported("ab") == "b"
