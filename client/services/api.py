@@ -18,7 +18,14 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from client.errors import AuthError, NetworkError, OpenChatError, ServerUnavailableError, error_for
+from client.errors import (
+    AuthError,
+    NetworkError,
+    OpenChatError,
+    ServerUnavailableError,
+    TransientError,
+    error_for,
+)
 from protocol import limits
 from protocol.errors import ErrorCode
 from protocol.models import (
@@ -63,6 +70,10 @@ from protocol.rest import (
 )
 
 T = TypeVar("T")
+FRESH_TOKEN_TRIES = 3
+"""How many fresh access tokens a request is sent with before a 401 that a refresh answered
+is left for a later retry: a token can expire on the way when the server is slow and tokens
+are short-lived."""
 
 TokensListener = Callable[[AuthResponse], Awaitable[None]]
 """Called after every successful register, login and refresh (to persist the new pair)."""
@@ -213,15 +224,28 @@ class ApiClient:
         body: BaseModel | None = None,
         params: Query | None = None,
     ) -> httpx.Response:
-        """Send an authenticated request; on 401 refresh once (single-flight) and retry once."""
+        """Send an authenticated request; on 401 refresh (single-flight) and send it again.
+
+        Only a refused refresh ends the session (``AuthError``): a request refused with a
+        token just refreshed (it expired on the way to a slow server) is sent again with a
+        newer one, up to ``FRESH_TOKEN_TRIES`` times, then left for later (``TransientError``).
+        """
         token = self._access_token
         if token is None:
             token = await self.ensure_fresh_token(None)
         try:
             return await self._send(method, path, body=body, params=params, token=token)
         except AuthError:
-            fresh = await self.ensure_fresh_token(token)
-        return await self._send(method, path, body=body, params=params, token=fresh)
+            pass
+        for _ in range(FRESH_TOKEN_TRIES):
+            token = await self.ensure_fresh_token(token)
+            try:
+                return await self._send(method, path, body=body, params=params, token=token)
+            except AuthError as error:
+                refused = error
+        raise TransientError(
+            f"{method} {path}: refused with fresh tokens ({refused.message})", refused.code
+        )
 
     async def aclose(self) -> None:
         """Close the connection pools."""

@@ -16,6 +16,7 @@ from client.errors import (
     RateLimitedError,
     ServerUnavailableError,
     SyncExpiredError,
+    TransientError,
     ValidationFailedError,
 )
 from client.services.api import ApiClient
@@ -47,6 +48,8 @@ class FakeServer:
         self.generation = 1
         self.refreshes = 0
         self.requests: list[httpx.Request] = []
+        self.expire_on_arrival = 0
+        """How many more authenticated requests arrive after their token expired."""
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -62,6 +65,9 @@ class FakeServer:
         if path == "/api/v1/auth/login":
             return httpx.Response(200, json=auth_body(self.generation))
         if request.headers.get("Authorization") != f"Bearer access-{self.generation}":
+            return httpx.Response(401, json={"code": "INVALID_TOKEN", "message": "expired"})
+        if self.expire_on_arrival:  # refresh-N stays valid
+            self.expire_on_arrival -= 1
             return httpx.Response(401, json={"code": "INVALID_TOKEN", "message": "expired"})
         if path == "/api/v1/users/me":
             return httpx.Response(200, json=USER)
@@ -103,6 +109,33 @@ async def test_expired_token_refreshes_once_for_concurrent_requests() -> None:
     assert all(r.id == "u1" for r in results)
     assert server.refreshes == 1
     assert api.access_token == "access-3"
+    await api.aclose()
+
+
+async def test_a_token_that_expires_on_the_way_to_a_slow_server_is_no_sign_out() -> None:
+    """Short-lived tokens and a slow server: the refreshed token expired before the server
+    read it. The session is not over (the refresh worked): the request goes again with a
+    newer token; refused every time, it is left for later, still signed in."""
+    server = FakeServer()
+    signed_out: list[bool] = []
+
+    async def on_signed_out() -> None:
+        signed_out.append(True)
+
+    api = ApiClient(
+        "http://x", transport=httpx.MockTransport(server.handle), on_signed_out=on_signed_out
+    )
+    await api.login("alice", "secret-pass")
+    server.expire_on_arrival = 2
+    assert (await api.me()).id == "u1"
+    assert server.refreshes == 2
+
+    server.expire_on_arrival = 100
+    with pytest.raises(TransientError):
+        await api.me()
+    assert signed_out == [] and api.refresh_token is not None
+    server.expire_on_arrival = 0
+    assert (await api.me()).id == "u1"
     await api.aclose()
 
 
