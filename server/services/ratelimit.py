@@ -3,9 +3,10 @@
 import time
 from collections import defaultdict, deque
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from protocol.errors import ErrorCode
 from server.errors import ApiError
@@ -87,14 +88,34 @@ class RedisRateLimiter:
         return [now, window, limit, f"{now:.6f}:{id(self)}:{self._counter}", cost]
 
     async def hit_each(self, keys: Sequence[str], limit: int, window: float) -> list[float | None]:
-        """``hit`` for each of ``keys`` in order, pipelined (one round trip)."""
+        """``hit`` for each of ``keys`` in order, pipelined: one round trip. (A pipeline of
+        redis-py ``Script`` calls first asks ``SCRIPT EXISTS``, a second round trip on every send
+        batch; here the script is called by its hash and loaded only when Redis lacks it, after
+        which the calls it refused, and only those, run again.)"""
+        results = await self._pipelined(keys, limit, window)
+        missing = [
+            index for index, result in enumerate(results) if isinstance(result, NoScriptError)
+        ]
+        if missing:
+            await self._redis.script_load(_SLIDING_WINDOW)
+            again = await self._pipelined([keys[index] for index in missing], limit, window)
+            for index, result in zip(missing, again, strict=True):
+                results[index] = result
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+        return [float(result) if result else None for result in results]
+
+    async def _pipelined(self, keys: Sequence[str], limit: int, window: float) -> list[Any]:
+        """One ``EVALSHA`` of the script per key in one pipeline; errors are returned, not
+        raised."""
         if not keys:
             return []
         pipeline = self._redis.pipeline(transaction=False)
         for key in keys:
             arguments = self._arguments(limit, window, 1)
-            await self._script(keys=[self._prefix + key], args=arguments, client=pipeline)
-        return [float(result) if result else None for result in await pipeline.execute()]
+            pipeline.evalsha(self._script.sha, 1, self._prefix + key, *arguments)
+        return list(await pipeline.execute(raise_on_error=False))
 
 
 async def enforce(limiter: RateLimiter, key: str, limit: int, window: float, cost: int = 1) -> None:
