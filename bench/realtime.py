@@ -778,8 +778,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         type=int,
         default=0,
         help="scheduling priority of the bench's servers and generators (e.g. -10 as root, so "
-        "other work on a shared machine disturbs the figures less; PostgreSQL and Redis keep "
-        "theirs)",
+        "other work on a shared machine disturbs the figures less). PostgreSQL and Redis keep "
+        "theirs, so this ranks our servers above the database every send waits for: measure "
+        "the postgres configuration without it, on a quiet machine",
     )
     parser.add_argument(
         "--data-dir",
