@@ -5,6 +5,7 @@ Search lives outside the ORM: an FTS5 table on SQLite and a generated tsvector c
 PostgreSQL, both created by the Alembic migration (see ``server/services/search.py``).
 """
 
+import os
 import uuid
 from datetime import datetime
 from typing import Any
@@ -40,6 +41,19 @@ NAMING = {
 def new_id() -> str:
     """A fresh random id (UUID4 as text)."""
     return str(uuid.uuid4())
+
+
+def new_ids(count: int) -> list[str]:
+    """``count`` fresh random ids, as ``new_id`` makes them, from one read of the system's random
+    source (``uuid4`` reads it, and builds a ``UUID``, once per id)."""
+    raw = bytearray(os.urandom(16 * count))
+    ids: list[str] = []
+    for start in range(0, len(raw), 16):
+        raw[start + 6] = (raw[start + 6] & 0x0F) | 0x40  # version 4
+        raw[start + 8] = (raw[start + 8] & 0x3F) | 0x80  # RFC 4122 variant
+        digits = raw[start : start + 16].hex()
+        ids.append(f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}")
+    return ids
 
 
 class Base(DeclarativeBase):

@@ -19,7 +19,7 @@ from protocol.errors import ErrorCode
 from protocol.events import ServerEvent
 from protocol.models import ConversationType, MessageType
 from protocol.text import find_mentions
-from server.db.models import new_id
+from server.db.models import new_ids
 from server.db.types import utcnow
 from server.errors import ApiError, not_found
 from server.services import access
@@ -267,10 +267,10 @@ def write_batch(
     last_message: dict[str, str] = {}
     messages: list[dict[str, Any]] = []
     payloads: list[dict[str, Any]] = []
-    for request in requests:
+    for request, message_id in zip(requests, new_ids(len(requests)), strict=True):
         cid = request.conversation_id
         seq = last_seq[cid] = last_seq[cid] + 1
-        message_id = last_message[cid] = new_id()
+        last_message[cid] = message_id
         mentions = find_mentions(request.text)
         messages.append(
             {

@@ -7,6 +7,7 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ARRAY,
     Connection,
@@ -228,20 +229,30 @@ WHERE blocker_id IN (SELECT value FROM json_each(:users))
 _SQLITE_REPLIES = (
     "SELECT id, conversation_id FROM messages WHERE id IN (SELECT value FROM json_each(?))"
 )
+# The writes take every row of a kind as one JSON array (json_each): one statement, one step of
+# the VM, and so one release of the GIL each. (executemany steps once per row, and the writer's
+# thread then waits for the event loop to hand the GIL back after every row.)
 _SQLITE_SET_SEQ = """
-UPDATE conversations SET last_seq = :last_seq, last_message_id = :last_message_id,
-  updated_at = :updated_at WHERE id = :id
+UPDATE conversations SET last_seq = json_extract(s.value, '$.last_seq'),
+  last_message_id = json_extract(s.value, '$.last_message_id'), updated_at = :at
+FROM json_each(:rows) AS s WHERE conversations.id = json_extract(s.value, '$.id')
 """
-_SQLITE_INSERT_MESSAGE = """
+_SQLITE_INSERT_MESSAGES = """
 INSERT INTO messages (id, conversation_id, sender_id, seq, client_id, message_type, text,
   reply_to_id, mentions, created_at)
-VALUES (:id, :conversation_id, :sender_id, :seq, :client_id, :message_type, :text,
-  :reply_to_id, :mentions, :created_at)
+SELECT json_extract(value, '$.id'), json_extract(value, '$.conversation_id'),
+  json_extract(value, '$.sender_id'), json_extract(value, '$.seq'),
+  json_extract(value, '$.client_id'), json_extract(value, '$.message_type'),
+  json_extract(value, '$.text'), json_extract(value, '$.reply_to_id'),
+  json_extract(value, '$.mentions'), :at
+FROM json_each(:rows) ORDER BY key
 """
 _SQLITE_LAST_EVENT = "SELECT coalesce(max(id), 0) FROM events"
-_SQLITE_INSERT_EVENT = """
+_SQLITE_INSERT_EVENTS = """
 INSERT INTO events (id, type, conversation_id, user_id, data, created_at)
-VALUES (:id, :type, :conversation_id, :user_id, :data, :created_at)
+SELECT :first + key, json_extract(value, '$.type'), json_extract(value, '$.conversation_id'),
+  json_extract(value, '$.user_id'), json_extract(value, '$.data'), :at
+FROM json_each(:rows) ORDER BY key
 """
 
 
@@ -296,35 +307,16 @@ class SqliteStore:
         messages: list[dict[str, Any]],
         events: list[dict[str, Any]],
     ) -> list[int]:
-        """See ``BatchStore``."""
-        execute_many = self._connection.executemany
-        execute_many(
-            _SQLITE_SET_SEQ,
-            [{**row, "updated_at": sqlite_time(row["updated_at"])} for row in conversations],
-        )
-        execute_many(
-            _SQLITE_INSERT_MESSAGE,
-            [
-                {
-                    **row,
-                    "mentions": json.dumps(row["mentions"]),
-                    "created_at": sqlite_time(row["created_at"]),
-                }
-                for row in messages
-            ],
-        )
-        first = int(self._connection.execute(_SQLITE_LAST_EVENT).fetchone()[0]) + 1
-        event_ids = list(range(first, first + len(events)))
-        execute_many(
-            _SQLITE_INSERT_EVENT,
-            [
-                {
-                    **event,
-                    "id": event_id,
-                    "data": json.dumps(event["data"]),
-                    "created_at": sqlite_time(event["created_at"]),
-                }
-                for event, event_id in zip(events, event_ids, strict=True)
-            ],
-        )
-        return event_ids
+        """See ``BatchStore`` (one statement per table; every row shares one time)."""
+        execute = self._connection.execute
+        at = sqlite_time(conversations[0]["updated_at"])
+        execute(_SQLITE_SET_SEQ, {"rows": _json_rows(conversations), "at": at})
+        execute(_SQLITE_INSERT_MESSAGES, {"rows": _json_rows(messages), "at": at})
+        first = int(execute(_SQLITE_LAST_EVENT).fetchone()[0]) + 1
+        execute(_SQLITE_INSERT_EVENTS, {"rows": _json_rows(events), "first": first, "at": at})
+        return list(range(first, first + len(events)))
+
+
+def _json_rows(rows: list[dict[str, Any]]) -> str:
+    """``rows`` as one JSON array for ``json_each`` (their times are bound separately)."""
+    return orjson.dumps(rows, option=orjson.OPT_NAIVE_UTC).decode()

@@ -2,6 +2,7 @@
 the verdicts of every check, then what the write leaves in the tables as SQLAlchemy reads it."""
 
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from protocol.errors import ErrorCode
 from protocol.socket import MessagePayload
 from server.db import models
 from server.db.migrate import upgrade_to_head
+from server.db.models import new_ids
 from server.db.session import connect_sqlite_writer
 from server.services.send_batch import (
     ACCEPTED,
@@ -111,7 +113,7 @@ def test_a_batch_is_stored_in_order_with_its_events(
     engine, connection = database
     requests = [
         SendRequest(ALICE, CHAT, "one @Bob", "k1"),
-        SendRequest(BOB, GROUP, "two", "k2"),
+        SendRequest(BOB, GROUP, 'two "quoted" \\ back\nslash é 😀 {"a": [1]}', "k2"),
         SendRequest(BOB, CHAT, "three", "k3", reply_to_id=None),
     ]
     payloads = store_batch(connection, requests)
@@ -119,6 +121,7 @@ def test_a_batch_is_stored_in_order_with_its_events(
     assert [p["seq"] for p in payloads] == [1, 1, 2, 3]
     assert [p["eventId"] for p in payloads] == sorted(p["eventId"] for p in payloads)
     assert payloads[0]["mentions"] == ["bob"]
+    assert payloads[1]["text"] == 'two "quoted" \\ back\nslash é 😀 {"a": [1]}'
     with Session(engine) as session:
         for payload in payloads:
             row = session.get(models.Message, payload["id"])
@@ -174,3 +177,12 @@ def test_sqlite_times_are_written_as_sqlalchemy_writes_them(moment: datetime) ->
     write = sqlite.DATETIME().bind_processor(sqlite.dialect())
     assert write is not None
     assert sqlite_time(moment) == write(moment.replace(tzinfo=None))
+
+
+def test_bulk_ids_are_distinct_uuid4_text() -> None:
+    ids = new_ids(500)
+    assert len(set(ids)) == 500
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
