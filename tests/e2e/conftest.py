@@ -27,6 +27,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.skip(reason=f"{CHROMIUM} is not installed"))
 
 
+_FIRST_FAILURES: list[pytest.TestReport] = []
+"""Browser tests that passed only on their rerun: why the first attempt failed."""
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Keep the report of a failed attempt that is rerun (the rerun may hide it)."""
+    if report.outcome == "rerun":
+        _FIRST_FAILURES.append(report)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """List why each rerun test failed the first time, so a flaky test can be fixed."""
+    if not _FIRST_FAILURES:
+        return
+    terminalreporter.section("first attempts of rerun tests")
+    for report in _FIRST_FAILURES:
+        terminalreporter.write_line(f"{report.nodeid} ({report.when})")
+        terminalreporter.write_line(report.longreprtext[-3000:])
+
+
 @pytest.fixture(scope="package")
 def playwright_session() -> Iterator[Playwright]:
     """One Playwright driver for the browser tests. Package scope, not session: the sync API
