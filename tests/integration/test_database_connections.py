@@ -9,23 +9,16 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.conftest import require_postgres
+from tests.conftest import start_server
 from tests.support.api import register
-from tests.support.live_server import LiveServer, backend_env, postgres_database
+from tests.support.live_server import LiveServer
 from tests.support.sockets import connected, send_payload
 
 
 @pytest.fixture
-def pg_server(tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
-    """A server on a PostgreSQL database of its own (and Redis), and that database's URL."""
-    require_postgres()
-    with postgres_database() as url:
-        server = LiveServer(tmp_path, backend_env("postgres", url))
-        server.start()
-        try:
-            yield server, url
-        finally:
-            server.stop()
+def pg_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A server on a PostgreSQL database of its own (and Redis)."""
+    yield from start_server(tmp_path, "postgres")
 
 
 async def _kill_connections(database_url: str) -> int:
@@ -42,9 +35,9 @@ async def _kill_connections(database_url: str) -> int:
 
 
 async def test_sends_and_reads_survive_killed_database_connections(
-    pg_server: tuple[LiveServer, str],
+    pg_server: LiveServer,
 ) -> None:
-    server, url = pg_server
+    server, url = pg_server, pg_server.env["OPENCHAT_DATABASE_URL"]
     alice, bob = register(server.url), register(server.url)
     conversation_id = alice.direct_with(bob)
     async with connected(server, alice) as sock:

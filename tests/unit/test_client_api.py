@@ -112,11 +112,8 @@ async def test_expired_token_refreshes_once_for_concurrent_requests() -> None:
     await api.aclose()
 
 
-async def test_a_token_that_expires_on_the_way_to_a_slow_server_is_no_sign_out() -> None:
-    """Short-lived tokens and a slow server: the refreshed token expired before the server
-    read it. The session is not over (the refresh worked): the request goes again with a
-    newer token; refused every time, it is left for later, still signed in."""
-    server = FakeServer()
+def _api_recording_sign_outs(server: FakeServer) -> tuple[ApiClient, list[bool]]:
+    """A client of ``server`` and the list its sign-out hook appends to."""
     signed_out: list[bool] = []
 
     async def on_signed_out() -> None:
@@ -125,6 +122,15 @@ async def test_a_token_that_expires_on_the_way_to_a_slow_server_is_no_sign_out()
     api = ApiClient(
         "http://x", transport=httpx.MockTransport(server.handle), on_signed_out=on_signed_out
     )
+    return api, signed_out
+
+
+async def test_a_token_that_expires_on_the_way_to_a_slow_server_is_no_sign_out() -> None:
+    """Short-lived tokens and a slow server: the refreshed token expired before the server
+    read it. The session is not over (the refresh worked): the request goes again with a
+    newer token; refused every time, it is left for later, still signed in."""
+    server = FakeServer()
+    api, signed_out = _api_recording_sign_outs(server)
     await api.login("alice", "secret-pass")
     server.expire_on_arrival = 2
     assert (await api.me()).id == "u1"
@@ -141,14 +147,7 @@ async def test_a_token_that_expires_on_the_way_to_a_slow_server_is_no_sign_out()
 
 async def test_revoked_refresh_token_raises_auth_error_and_signs_out() -> None:
     server = FakeServer()
-    signed_out: list[bool] = []
-
-    async def on_signed_out() -> None:
-        signed_out.append(True)
-
-    api = ApiClient(
-        "http://x", transport=httpx.MockTransport(server.handle), on_signed_out=on_signed_out
-    )
+    api, signed_out = _api_recording_sign_outs(server)
     api.set_tokens("stale", "refresh-0")
     with pytest.raises(AuthError):
         await api.me()
