@@ -116,6 +116,10 @@ class Conversation(Base):
     last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     """The seq of the newest message; the next message takes ``last_seq + 1``."""
     last_message_id: Mapped[str | None] = mapped_column(IdColumn, nullable=True)
+    access_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    """PostgreSQL: bumped by triggers whenever who may post here changes (memberships, roles,
+    admin mutes, blocks between direct-chat peers); a send batch checked without locks is
+    written only while it is unchanged (migration 0004). Always 0 on SQLite."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

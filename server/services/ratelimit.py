@@ -1,8 +1,10 @@
 """Sliding-window rate limits, in memory (one process) or in Redis (shared by every node)."""
 
+import itertools
 import time
 from collections import defaultdict, deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
@@ -10,6 +12,15 @@ from redis.exceptions import NoScriptError
 
 from protocol.errors import ErrorCode
 from server.errors import ApiError
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One counted hit, which ``RateLimiter.refund`` can take back."""
+
+    key: str
+    member: str
+    """Which entry of the key's window it is."""
 
 
 class RateLimiter(Protocol):
@@ -20,8 +31,13 @@ class RateLimiter(Protocol):
         until the oldest hit leaves the window."""
         ...
 
-    async def hit_each(self, keys: Sequence[str], limit: int, window: float) -> list[float | None]:
-        """``hit`` for each of ``keys`` in order (a key may repeat), in one round trip."""
+    async def hit_each(self, keys: Sequence[str], limit: int, window: float) -> list[Hit | float]:
+        """``hit`` for each of ``keys`` in order (a key may repeat), in one round trip: the
+        counted ``Hit``, or the seconds to wait when it was refused (and not counted)."""
+        ...
+
+    async def refund(self, hits: Sequence[Hit]) -> None:
+        """Take ``hits`` back out of their windows (one round trip)."""
         ...
 
 
@@ -29,23 +45,36 @@ class MemoryRateLimiter:
     """Sliding-window log per key, kept in this process."""
 
     def __init__(self) -> None:
-        self._hits: defaultdict[str, deque[float]] = defaultdict(deque)
+        self._hits: defaultdict[str, deque[tuple[float, str]]] = defaultdict(deque)
+        self._serials = itertools.count()
 
     async def hit(self, key: str, limit: int, window: float, cost: int = 1) -> float | None:
         """Record ``cost`` hits unless that would put more than ``limit`` inside the last
         ``window`` seconds."""
+        counted = self._count(key, limit, window, cost)
+        return counted if isinstance(counted, float) else None
+
+    def _count(self, key: str, limit: int, window: float, cost: int) -> Hit | float:
         now = time.monotonic()
         hits = self._hits[key]
-        while hits and hits[0] <= now - window:
+        while hits and hits[0][0] <= now - window:
             hits.popleft()
         if len(hits) + cost > limit:
-            return hits[0] + window - now if hits else window
-        hits.extend([now] * cost)
-        return None
+            return hits[0][0] + window - now if hits else float(window)
+        member = str(next(self._serials))
+        hits.extend([(now, member)] * cost)
+        return Hit(key, member)
 
-    async def hit_each(self, keys: Sequence[str], limit: int, window: float) -> list[float | None]:
+    async def hit_each(self, keys: Sequence[str], limit: int, window: float) -> list[Hit | float]:
         """``hit`` for each of ``keys`` in order."""
-        return [await self.hit(key, limit, window) for key in keys]
+        return [self._count(key, limit, window, 1) for key in keys]
+
+    async def refund(self, hits: Sequence[Hit]) -> None:
+        """Take ``hits`` back."""
+        for hit in hits:
+            window = self._hits[hit.key]
+            for entry in [entry for entry in window if entry[1] == hit.member]:
+                window.remove(entry)
 
 
 _SLIDING_WINDOW = """
@@ -87,33 +116,44 @@ class RedisRateLimiter:
         self._counter += 1
         return [now, window, limit, f"{now:.6f}:{id(self)}:{self._counter}", cost]
 
-    async def hit_each(self, keys: Sequence[str], limit: int, window: float) -> list[float | None]:
+    async def hit_each(self, keys: Sequence[str], limit: int, window: float) -> list[Hit | float]:
         """``hit`` for each of ``keys`` in order, pipelined: one round trip. (A pipeline of
         redis-py ``Script`` calls first asks ``SCRIPT EXISTS``, a second round trip on every send
         batch; here the script is called by its hash and loaded only when Redis lacks it, after
         which the calls it refused, and only those, run again.)"""
-        results = await self._pipelined(keys, limit, window)
+        calls = [(key, self._arguments(limit, window, 1)) for key in keys]
+        results = await self._pipelined(calls)
         missing = [
             index for index, result in enumerate(results) if isinstance(result, NoScriptError)
         ]
         if missing:
             await self._redis.script_load(_SLIDING_WINDOW)
-            again = await self._pipelined([keys[index] for index in missing], limit, window)
+            again = await self._pipelined([calls[index] for index in missing])
             for index, result in zip(missing, again, strict=True):
                 results[index] = result
-        for result in results:
+        counted: list[Hit | float] = []
+        for (key, arguments), result in zip(calls, results, strict=True):
             if isinstance(result, Exception):
                 raise result
-        return [float(result) if result else None for result in results]
+            counted.append(float(result) if result else Hit(key, f"{arguments[3]}:1"))
+        return counted
 
-    async def _pipelined(self, keys: Sequence[str], limit: int, window: float) -> list[Any]:
-        """One ``EVALSHA`` of the script per key in one pipeline; errors are returned, not
-        raised."""
-        if not keys:
+    async def refund(self, hits: Sequence[Hit]) -> None:
+        """Take ``hits`` back (one pipelined ``ZREM`` each)."""
+        if not hits:
+            return
+        pipeline = self._redis.pipeline(transaction=False)
+        for hit in hits:
+            pipeline.zrem(self._prefix + hit.key, hit.member)
+        await pipeline.execute()
+
+    async def _pipelined(self, calls: Sequence[tuple[str, list[str | int | float]]]) -> list[Any]:
+        """One ``EVALSHA`` of the script per (key, arguments) in one pipeline; errors are
+        returned, not raised."""
+        if not calls:
             return []
         pipeline = self._redis.pipeline(transaction=False)
-        for key in keys:
-            arguments = self._arguments(limit, window, 1)
+        for key, arguments in calls:
             pipeline.evalsha(self._script.sha, 1, self._prefix + key, *arguments)
         return list(await pipeline.execute(raise_on_error=False))
 

@@ -1,7 +1,9 @@
-"""One batch of queued sends in one transaction: the checks of every item with one query per
-kind of fact (conversations, memberships, earlier client ids, direct-chat peers and their
-blocks, reply targets), then the seq allocation, the message rows and their ``message_new``
-event-log rows for the items that passed.
+"""One batch of queued sends: the checks of every item with one query per kind of fact
+(conversations, memberships, earlier client ids, direct-chat peers and their blocks, reply
+targets), then the seq allocation, the message rows and their ``message_new`` event-log rows for
+the items that passed. On SQLite both steps run in one transaction that holds the write lock; on
+PostgreSQL each is one statement of its own, and the write skips every conversation whose
+``access_version`` moved since the checks read it (its sends are checked again).
 
 Synchronous SQLAlchemy Core on one connection: the send queue runs it in the SQLite writer's
 thread, or on PostgreSQL through ``AsyncConnection.run_sync`` (see ``Database.batch``).
@@ -16,7 +18,6 @@ from typing import Any, Protocol, cast
 from pydantic import TypeAdapter
 
 from protocol.errors import ErrorCode
-from protocol.events import ServerEvent
 from protocol.models import ConversationType, MessageType
 from protocol.text import find_mentions
 from server.db.models import new_ids
@@ -85,7 +86,7 @@ class ConversationRow:
 
     id: str
     room_type: str
-    last_seq: int
+    access_version: int
     is_locked: bool
     user_id: str | None
     role: str | None
@@ -116,15 +117,67 @@ class Answers:
     """The rows the checks of a batch read (see ``BatchStore.read``)."""
 
     conversations: list[ConversationRow]
-    """The conversations that exist among the asked ones, each locked until the commit: one
-    row per member among the senders and, in direct chats, per member; one row with member
-    None when none of them is a member."""
+    """The conversations that exist among the asked ones: one row per member among the senders
+    and, in direct chats, per member; one row with member None when none of them is a member."""
     earlier: list[tuple[str, str, str, str]]
     """``(id, conversation_id, sender_id, client_id)`` of the messages with the asked keys."""
     blocks: list[tuple[str, str]]
     """``(blocker, blocked)`` pairs between members of the asked direct chats."""
     reply_targets: list[tuple[str, str]]
     """``(id, conversation_id)`` of the messages that exist among the asked reply ids."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A checked send about to be stored."""
+
+    message_id: str
+    request: SendRequest
+    mentions: list[str]
+    rank: int
+    """1 for the batch's first message to its conversation, 2 for the next, ...: its seq is the
+    conversation's last seq before the batch plus ``rank``."""
+
+
+@dataclass(frozen=True)
+class ConversationWrite:
+    """What a batch writes to one conversation, and the state its checks saw."""
+
+    id: str
+    count: int
+    last_message_id: str
+    access_version: int
+    is_locked: bool
+
+
+@dataclass(frozen=True)
+class NewMessages:
+    """The checked sends of a batch, in order, and their conversations."""
+
+    at: datetime
+    conversations: list[ConversationWrite]
+    drafts: list[Draft]
+
+    def payload(self, draft: Draft, seq: int) -> dict[str, Any]:
+        """``draft`` as stored with ``seq``, in its socket form."""
+        request = draft.request
+        return new_message_payload(
+            draft.message_id, request, seq, draft.mentions, _json_time(self.at)
+        )
+
+    def message_row(self, draft: Draft) -> dict[str, Any]:
+        """The ``messages`` row of ``draft`` without its seq (every row shares ``at``)."""
+        request = draft.request
+        return {
+            "id": draft.message_id,
+            "conversation_id": request.conversation_id,
+            "sender_id": request.sender_id,
+            "client_id": request.client_id,
+            "message_type": MessageType.TEXT.value,
+            "text": request.text,
+            "reply_to_id": request.reply_to_id,
+            "mentions": draft.mentions,
+        }
 
 
 class BatchStore(Protocol):
@@ -134,15 +187,11 @@ class BatchStore(Protocol):
         """Everything the checks need (PostgreSQL: in one round trip)."""
         ...
 
-    def save(
-        self,
-        conversations: list[dict[str, Any]],
-        messages: list[dict[str, Any]],
-        events: list[dict[str, Any]],
-    ) -> list[int]:
-        """Update the conversations (``id, last_seq, last_message_id, updated_at``), insert the
-        messages and the events (``type, conversation_id, user_id, data, created_at``); returns
-        the events' ids, increasing in the order given."""
+    def save(self, new: NewMessages) -> "list[Written | None]":
+        """Give each conversation its next seqs and last message, insert the messages and their
+        ``message_new`` events (ids increasing in draft order). Each draft's result, in order;
+        None where its conversation was skipped because its ``access_version`` or ``is_locked``
+        is no longer what the checks read."""
         ...
 
 
@@ -151,7 +200,7 @@ class _Facts:
     """What the checks of one batch need, read with one query per kind."""
 
     room_types: dict[str, str]
-    last_seq: dict[str, int]
+    access_versions: dict[str, int]
     locked: set[str]
     members: dict[str, dict[str, Membership]]
     """Conversation -> the members read (the batch's senders; in direct chats both)."""
@@ -165,7 +214,7 @@ class _Facts:
     @classmethod
     def read(cls, store: BatchStore, requests: Sequence[SendRequest]) -> "_Facts":
         room_types: dict[str, str] = {}
-        last_seq: dict[str, int] = {}
+        access_versions: dict[str, int] = {}
         locked: set[str] = set()
         members: defaultdict[str, dict[str, Membership]] = defaultdict(dict)
         answers = store.read(
@@ -180,7 +229,7 @@ class _Facts:
         )
         for row in answers.conversations:
             room_types[row.id] = row.room_type
-            last_seq[row.id] = row.last_seq
+            access_versions[row.id] = row.access_version
             if row.is_locked:
                 locked.add(row.id)
             if row.user_id is not None and row.role is not None:
@@ -191,7 +240,7 @@ class _Facts:
         }
         return cls(
             room_types,
-            last_seq,
+            access_versions,
             locked,
             members,
             earlier,
@@ -231,11 +280,12 @@ class _Facts:
 
 @dataclass(frozen=True)
 class Checked:
-    """The verdicts of a batch, in order, and each conversation's last seq as read (current
-    until the commit: the rows are locked)."""
+    """The verdicts of a batch, in order, and what they rest on: each conversation's
+    ``access_version`` and whether it was locked, as read."""
 
     verdicts: list[Verdict]
-    last_seq: dict[str, int]
+    access_versions: dict[str, int]
+    locked: set[str]
 
 
 def check_batch(store: BatchStore, requests: Sequence[SendRequest]) -> Checked:
@@ -252,64 +302,30 @@ def check_batch(store: BatchStore, requests: Sequence[SendRequest]) -> Checked:
         key = (request.sender_id, request.client_id)
         verdicts.append(DEFERRED if key in seen else facts.verdict(request, now))
         seen.add(key)
-    return Checked(verdicts, facts.last_seq)
+    return Checked(verdicts, facts.access_versions, facts.locked)
 
 
 def write_batch(
     store: BatchStore, requests: Sequence[SendRequest], checked: Checked
-) -> list[Written]:
+) -> list[Written | None]:
     """Store ``requests`` (all checked) in order: each conversation's next seqs, the message
-    rows and their ``message_new`` events, whose ids increase in request order."""
-    now = utcnow()
-    created_at = _json_time(now)
-    conversation_ids = sorted({request.conversation_id for request in requests})
-    last_seq = {cid: checked.last_seq[cid] for cid in conversation_ids}
+    rows and their ``message_new`` events, whose ids increase in request order. None for each
+    request whose conversation changed since the checks (see ``BatchStore.save``)."""
+    ranks: defaultdict[str, int] = defaultdict(int)
     last_message: dict[str, str] = {}
-    messages: list[dict[str, Any]] = []
-    payloads: list[dict[str, Any]] = []
+    drafts: list[Draft] = []
     for request, message_id in zip(requests, new_ids(len(requests)), strict=True):
         cid = request.conversation_id
-        seq = last_seq[cid] = last_seq[cid] + 1
+        ranks[cid] += 1
         last_message[cid] = message_id
-        mentions = find_mentions(request.text)
-        messages.append(
-            {
-                "id": message_id,
-                "conversation_id": cid,
-                "sender_id": request.sender_id,
-                "seq": seq,
-                "client_id": request.client_id,
-                "message_type": MessageType.TEXT.value,
-                "text": request.text,
-                "reply_to_id": request.reply_to_id,
-                "mentions": mentions,
-                "created_at": now,
-            }
-        )
-        payloads.append(new_message_payload(message_id, request, seq, mentions, created_at))
+        drafts.append(Draft(message_id, request, find_mentions(request.text), ranks[cid]))
     conversations = [
-        {
-            "id": cid,
-            "last_seq": last_seq[cid],
-            "last_message_id": last_message[cid],
-            "updated_at": now,
-        }
-        for cid in conversation_ids
+        ConversationWrite(
+            cid, count, last_message[cid], checked.access_versions[cid], cid in checked.locked
+        )
+        for cid, count in sorted(ranks.items())
     ]
-    events = [
-        {
-            "type": ServerEvent.MESSAGE_NEW.value,
-            "conversation_id": payload["conversationId"],
-            "user_id": None,
-            "data": payload,
-            "created_at": now,
-        }
-        for payload in payloads
-    ]
-    event_ids = store.save(conversations, messages, events)
-    return [
-        Written(payload, event_id) for payload, event_id in zip(payloads, event_ids, strict=True)
-    ]
+    return store.save(NewMessages(utcnow(), conversations, drafts))
 
 
 _TIME = TypeAdapter(datetime)

@@ -1,13 +1,19 @@
 """The send path of REST ``POST /messages`` and the socket ``send_message``: group commit.
 
 Sends are queued in arrival order. One writer task per server process drains the queue: every
-send waiting when it starts a batch (at most ``MAX_BATCH``) is checked and stored in ONE
-transaction (``send_batch``), the rate limit is counted for those that passed the checks, the
-transaction commits, the ``message_new`` emits are published in event-id order and only then is
-each caller answered. While one batch is written the next one gathers, so under load many
-sends share one transaction, one lock turn and one thread hop, and at low load a send waits for
-nobody. On PostgreSQL the next batch does not wait for the previous one's emits to leave
-through Redis (they still leave in order, and its callers are answered after them).
+send waiting when it starts a batch (at most ``MAX_BATCH``) is checked (``send_batch``) while
+the rate limit counts it (the same moment: one round trip less per batch), those that passed
+both are stored, the ``message_new`` emits are published in event-id order and only then is
+each caller answered. A send answered with anything but a newly stored message gives its count
+back (``RateLimiter.refund``): the limit counts stored messages. While one batch
+is written the next one gathers, so under load many sends share one statement per step and
+one thread hop, and at low load a send waits for nobody.
+
+SQLite: check and write are one transaction holding the write lock. PostgreSQL: each is one
+statement without a transaction around both; the write skips conversations whose access changed
+since the checks (``send_stores``), and their sends go back to the head of the queue to be
+checked again. The next batch does not wait for the previous one's emits to leave through Redis
+(they still leave in order, and its callers are answered after them).
 
 A batch that fails as a whole (an unexpected database error, a concurrent duplicate from
 another node) is retried send by send, each once more on failure, then answered INTERNAL: no
@@ -29,7 +35,7 @@ from protocol.models import Message
 from protocol.socket import MessagePayload
 from server.db import models
 from server.errors import ApiError
-from server.services.ratelimit import RateLimiter, rate_limited
+from server.services.ratelimit import Hit, RateLimiter, rate_limited
 from server.services.reactions import summaries_for
 from server.services.send_batch import (
     AlreadyStored,
@@ -93,8 +99,9 @@ class _Queued:
 
     request: SendRequest
     answer: "asyncio.Future[SendResult]"
-    counted: bool = False
-    """The rate limit already counted it (a retry after a failed batch is not counted twice)."""
+    hit: Hit | None = None
+    """Its count in the rate limit, once counted (a retry after a failed or skipped write is
+    not counted twice); given back unless the send is stored."""
 
 
 @dataclass
@@ -118,6 +125,8 @@ class SendQueue:
         self._queue: deque[_Queued] = deque()
         self._writer: asyncio.Task[None] | None = None
         self._answering: set[asyncio.Task[None]] = set()
+        self._refunds: list[Hit] = []
+        self._refunding: set[asyncio.Task[None]] = set()
 
     def submit(self, request: SendRequest) -> "asyncio.Future[SendResult]":
         """Queue ``request`` now (sends are stored in the order they were submitted); the
@@ -146,7 +155,7 @@ class SendQueue:
                 except Exception:
                     log.exception("the send queue failed a batch")
                     for item in batch:
-                        _answer(item, _internal())
+                        self._answer(item, _internal())
         finally:
             self._writer = None
 
@@ -162,7 +171,7 @@ class SendQueue:
                 await self._store(batch, retries - 1)
             else:
                 log.exception("a send could not be stored")
-                _answer(batch[0], _internal())
+                self._answer(batch[0], _internal())
             return
         self._queue.extendleft(reversed(outcome.deferred))
         if outcome.published is None or outcome.published.done():
@@ -171,6 +180,34 @@ class SendQueue:
             task = asyncio.create_task(self._answer_all(batch, outcome))
             self._answering.add(task)
             task.add_done_callback(self._answering.discard)
+
+    def _answer(self, item: _Queued, result: SendResult | ApiError) -> None:
+        """Answer ``item`` (unless its caller went away); its count in the rate limit goes back
+        unless the answer is a newly stored message."""
+        if item.hit is not None and not (isinstance(result, SendResult) and result.created):
+            if not self._refunds:
+                asyncio.get_running_loop().call_soon(self._give_back)
+            self._refunds.append(item.hit)
+            item.hit = None
+        if item.answer.done():  # the caller went away (a cancelled request)
+            return
+        if isinstance(result, ApiError):
+            item.answer.set_exception(result)
+        else:
+            item.answer.set_result(result)
+
+    def _give_back(self) -> None:
+        """Refund the counts gathered since the last call, in one round trip."""
+        hits, self._refunds = self._refunds, []
+        task = asyncio.create_task(self._refund(hits))
+        self._refunding.add(task)
+        task.add_done_callback(self._refunding.discard)
+
+    async def _refund(self, hits: list[Hit]) -> None:
+        try:
+            await self._limiter.refund(hits)
+        except Exception:  # the sends are answered; a count not given back expires in its window
+            log.exception("giving back %d rate-limit counts failed", len(hits))
 
     async def _answer_all(self, batch: list[_Queued], outcome: _Outcome) -> None:
         """Answer every send of a stored batch once its emits are out (acks follow them)."""
@@ -182,19 +219,29 @@ class SendQueue:
         except Exception:
             log.exception("looking up earlier sends failed")
             for item in outcome.already_stored:
-                _answer(item, _internal())
+                self._answer(item, _internal())
         for index, item in enumerate(batch):
             if index in outcome.answers:
-                _answer(item, outcome.answers[index])
+                self._answer(item, outcome.answers[index])
 
     async def _attempt(self, batch: list[_Queued]) -> _Outcome:
-        """Check, rate-limit and store ``batch`` in one transaction; publish its emits."""
+        """Check, rate-limit and store ``batch`` (see the module's docstring); publish its
+        emits."""
         requests = [item.request for item in batch]
         outcome = _Outcome()
+        deferred: list[int] = []
         async with self._db.batch() as transaction:
-            checked = await transaction.run(
-                lambda connection: check_batch(batch_store(connection), requests)
-            )
+            counting = asyncio.ensure_future(self._rate_limit(batch))
+            try:
+                checked = await transaction.run(
+                    lambda connection: check_batch(batch_store(connection), requests)
+                )
+            except BaseException:
+                await asyncio.wait([counting])  # what it counted stays on the items
+                if not counting.cancelled():
+                    counting.exception()  # the checks' error is the one raised
+                raise
+            over_limit = await counting
             accepted: list[int] = []
             for index, verdict in enumerate(checked.verdicts):
                 if isinstance(verdict, Refused):
@@ -202,43 +249,46 @@ class SendQueue:
                 elif isinstance(verdict, AlreadyStored):
                     outcome.already_stored.append(batch[index])
                 elif isinstance(verdict, Deferred):
-                    outcome.deferred.append(batch[index])
+                    deferred.append(index)
+                elif index in over_limit:
+                    outcome.answers[index] = over_limit[index]
                 else:
                     accepted.append(index)
-            for index, refusal in (await self._rate_limit(batch, accepted)).items():
-                outcome.answers[index] = refusal
-            storing = [index for index in accepted if index not in outcome.answers]
-            to_store = [requests[index] for index in storing]
+            to_store = [requests[index] for index in accepted]
 
-            def store(connection: BatchConnection) -> list[Written]:
+            def store(connection: BatchConnection) -> list[Written | None]:
                 if not to_store:
                     return []
                 return write_batch(batch_store(connection), to_store, checked)
 
             written = await transaction.commit_after(store)
-            for index, stored in zip(storing, written, strict=True):
+            for index, stored in zip(accepted, written, strict=True):
+                if stored is None:  # its conversation changed since the checks: check again
+                    deferred.append(index)
+                    continue
                 data = {**stored.payload, "eventId": stored.event_id}
                 room = conversation_room(requests[index].conversation_id)
                 transaction.emits.append(Emit(ServerEvent.MESSAGE_NEW.value, data, (room,)))
                 outcome.answers[index] = SendResult(stored.payload, created=True)
         outcome.published = transaction.published
+        outcome.deferred = [batch[index] for index in sorted(deferred)]  # in their send order
         return outcome
 
-    async def _rate_limit(self, batch: list[_Queued], accepted: list[int]) -> dict[int, ApiError]:
-        """Count the accepted sends against their sender's per-minute limit, in order and in one
-        round trip; returns the refusals by index."""
-        counting = [index for index in accepted if not batch[index].counted]
-        waits = await self._limiter.hit_each(
+    async def _rate_limit(self, batch: list[_Queued]) -> dict[int, ApiError]:
+        """Count each send not counted yet against its sender's per-minute limit, in order and
+        in one round trip; returns the refusals by index (those are not counted)."""
+        counting = [index for index, item in enumerate(batch) if item.hit is None]
+        counted = await self._limiter.hit_each(
             [f"msg:{batch[index].request.sender_id}" for index in counting],
             self._per_minute,
             RATE_WINDOW_SECONDS,
         )
         refusals: dict[int, ApiError] = {}
-        for index, wait in zip(counting, waits, strict=True):
-            if wait is None:
-                batch[index].counted = True
+        for index, hit in zip(counting, counted, strict=True):
+            if isinstance(hit, Hit):
+                batch[index].hit = hit
             else:
-                refusals[index] = rate_limited(wait)
+                refusals[index] = rate_limited(hit)
         return refusals
 
     async def _look_up(self, outcome: _Outcome) -> None:
@@ -248,19 +298,10 @@ class SendQueue:
                 request = item.request
                 stored = await stored_message(session, request.sender_id, request.client_id)
                 if stored is None:  # deleted meanwhile (its conversation was removed)
-                    _answer(item, ApiError(ErrorCode.NOT_FOUND, "conversation not found"))
+                    self._answer(item, ApiError(ErrorCode.NOT_FOUND, "conversation not found"))
                 else:
-                    _answer(item, SendResult(message_payload(stored), created=False))
+                    self._answer(item, SendResult(message_payload(stored), created=False))
 
 
 def _internal() -> ApiError:
     return ApiError(ErrorCode.INTERNAL, "the message could not be stored")
-
-
-def _answer(item: _Queued, result: SendResult | ApiError) -> None:
-    if item.answer.done():  # the caller went away (a cancelled request)
-        return
-    if isinstance(result, ApiError):
-        item.answer.set_exception(result)
-    else:
-        item.answer.set_result(result)

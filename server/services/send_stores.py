@@ -1,6 +1,12 @@
 """The two ``BatchStore``s of the send queue: fixed SQL on a pooled PostgreSQL connection (array
 parameters) and on the SQLite writer's own sqlite3 connection (JSON-array parameters), so each
-statement is prepared once whatever a batch's size, and nothing is compiled per batch."""
+statement is prepared once whatever a batch's size, and nothing is compiled per batch.
+
+PostgreSQL runs each step as one statement outside any transaction (autocommit): the checks
+read without locks, and the write locks its conversations only while it runs, and skips those
+whose ``access_version`` (kept by triggers, migration 0004) or ``is_locked`` moved since the
+checks. So no lock is held across a round trip, and the other nodes' batches for the same
+conversations wait for one statement at most, not for a whole transaction."""
 
 import json
 import sqlite3
@@ -10,6 +16,7 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     ARRAY,
+    Boolean,
     Connection,
     Integer,
     Text,
@@ -18,9 +25,17 @@ from sqlalchemy import (
     text,
 )
 
+from protocol.events import ServerEvent
 from protocol.models import ConversationType
 from server.db.types import UTCDateTime
-from server.services.send_batch import Answers, BatchStore, ConversationRow, Questions
+from server.services.send_batch import (
+    Answers,
+    BatchStore,
+    ConversationRow,
+    NewMessages,
+    Questions,
+    Written,
+)
 from server.services.unit_of_work import EVENT_LOG_LOCK
 
 DIRECT = ConversationType.DIRECT.value
@@ -44,8 +59,8 @@ def _arrays(statement: str, *names: str) -> TextClause:
 _PG_READ = _arrays(
     f"""
 WITH c AS MATERIALIZED (
-  SELECT id, room_type, last_seq, is_locked FROM conversations
-  WHERE id = ANY(:conversations) ORDER BY id FOR UPDATE
+  SELECT id, room_type, access_version, is_locked FROM conversations
+  WHERE id = ANY(:conversations)
 ), m AS MATERIALIZED (
   SELECT c.id, c.room_type, m.user_id, m.role, m.muted_until
   FROM c JOIN conversation_members AS m ON m.conversation_id = c.id
@@ -54,7 +69,7 @@ WITH c AS MATERIALIZED (
   SELECT user_id FROM m WHERE room_type = '{DIRECT}'
 )
 SELECT 'conversation' AS kind, c.id AS a, c.room_type AS b, NULL AS c, NULL AS d,
-  c.last_seq AS seq, c.is_locked AS locked, CAST(NULL AS timestamptz) AS until
+  c.access_version AS version, c.is_locked AS locked, CAST(NULL AS timestamptz) AS until
 FROM c
 UNION ALL
 SELECT 'member', m.id, m.room_type, m.user_id, m.role, NULL, NULL, m.muted_until FROM m
@@ -76,34 +91,45 @@ WHERE r.id = ANY(:replies)
     "replies",
 ).columns(until=UTCDateTime())
 """Everything the checks read, in one round trip and with fixed SQL (one prepared statement
-whatever the batch's size): the conversations, locked in one order (by id) before the event-log
-lock, as forwards do; their members of interest; earlier client ids; blocks between direct-chat
-peers; reply targets. One row per fact, tagged by ``kind``."""
+whatever the batch's size), without locks: the conversations; their members of interest;
+earlier client ids; blocks between direct-chat peers; reply targets. One row per fact, tagged
+by ``kind``."""
 _PG_SAVE = text(f"""
-WITH seqs AS (
+WITH wanted AS (
+  SELECT * FROM unnest(:c_ids, CAST(:c_counts AS integer[]), :c_last,
+    CAST(:c_versions AS integer[]), CAST(:c_locked AS boolean[]))
+    AS s(id, n, last_message_id, access_version, is_locked)
+), locked AS MATERIALIZED (
+  SELECT id FROM conversations WHERE id = ANY(:c_ids) ORDER BY id FOR UPDATE
+), seqs AS (
   UPDATE conversations AS c
-  SET last_seq = s.last_seq, last_message_id = s.last_message_id, updated_at = :now
-  FROM unnest(:c_ids, CAST(:c_seqs AS integer[]), :c_last) AS s(id, last_seq, last_message_id)
-  WHERE c.id = s.id
+  SET last_seq = c.last_seq + s.n, last_message_id = s.last_message_id, updated_at = :now
+  FROM locked AS l JOIN wanted AS s ON s.id = l.id
+  WHERE c.id = l.id AND c.access_version = s.access_version AND c.is_locked = s.is_locked
+  RETURNING c.id, c.last_seq - s.n AS base
+), new AS MATERIALIZED (
+  SELECT m.*, seqs.base + m.rank AS seq
+  FROM unnest(:m_ids, :m_conversations, :m_senders, :m_clients, :m_types, :m_texts, :m_replies,
+    :m_mentions, CAST(:m_ranks AS integer[]), :m_payloads) WITH ORDINALITY
+    AS m(id, conversation_id, sender_id, client_id, message_type, text, reply_to_id, mentions,
+      rank, payload, position)
+  JOIN seqs ON seqs.id = m.conversation_id
 ), stored AS (
   INSERT INTO messages (id, conversation_id, sender_id, seq, client_id, message_type, text,
     reply_to_id, mentions, created_at)
-  SELECT m.id, m.conversation_id, m.sender_id, m.seq, m.client_id, m.message_type, m.text,
-    m.reply_to_id, CAST(m.mentions AS json), :now
-  FROM unnest(:m_ids, :m_conversations, :m_senders, CAST(:m_seqs AS integer[]), :m_clients,
-    :m_types, :m_texts, :m_replies, :m_mentions)
-    AS m(id, conversation_id, sender_id, seq, client_id, message_type, text, reply_to_id,
-      mentions)
+  SELECT id, conversation_id, sender_id, seq, client_id, message_type, text, reply_to_id,
+    CAST(mentions AS json), :now
+  FROM new
+  RETURNING id
 ), turn AS (
-  SELECT pg_advisory_xact_lock({EVENT_LOG_LOCK})
+  SELECT pg_advisory_xact_lock({EVENT_LOG_LOCK}) FROM (SELECT count(*) FROM stored) AS written
 )
 INSERT INTO events (type, conversation_id, user_id, data, created_at)
-SELECT e.type, e.conversation_id, NULL, CAST(e.data AS json), :now
-FROM unnest(:e_types, :e_conversations, :e_data) WITH ORDINALITY
-  AS e(type, conversation_id, data, position)
-CROSS JOIN turn
-ORDER BY e.position
-RETURNING id
+SELECT '{ServerEvent.MESSAGE_NEW.value}', new.conversation_id, NULL,
+  CAST(jsonb_set(CAST(new.payload AS jsonb), '{{seq}}', to_jsonb(new.seq)) AS json), :now
+FROM new CROSS JOIN turn
+ORDER BY new.position
+RETURNING id, data ->> 'id', CAST(data ->> 'seq' AS integer)
 """).bindparams(
     *(
         bindparam(name, type_=_TEXTS)
@@ -118,18 +144,25 @@ RETURNING id
             "m_texts",
             "m_replies",
             "m_mentions",
-            "e_types",
-            "e_conversations",
-            "e_data",
+            "m_payloads",
         )
     ),
-    bindparam("c_seqs", type_=ARRAY(Integer)),
-    bindparam("m_seqs", type_=ARRAY(Integer)),
+    *(bindparam(name, type_=ARRAY(Integer)) for name in ("c_counts", "c_versions", "m_ranks")),
+    bindparam("c_locked", type_=ARRAY(Boolean)),
     bindparam("now", type_=UTCDateTime()),
 )
-"""The whole write of a batch in one round trip: the conversations' seqs, the messages, and the
-``message_new`` events after the event-log lock (the lock is an input of the events' rows, so it
-is held before their ids are drawn; rows go in, and ids come out, in batch order)."""
+"""The whole write of a batch in one statement: its conversations locked in one order (by id,
+as forwards and group administration lock them), the seqs of those whose access is as the
+checks saw it, their messages, and the ``message_new`` events after the event-log lock. Each
+step is an input of the next, which fixes their order: the lock is taken only once every row
+lock is held and every message is in (else it could be held while waiting for another node's
+batch that waits for it: a deadlock), and before the events' ids are drawn (rows go in, and ids
+come out, in batch order). Returns ``(event id, message id, seq)`` of each stored message.
+
+A conversation whose ``access_version`` or ``is_locked`` moved is left alone: its lock waits
+for the change's commit, and PostgreSQL then checks the ``WHERE`` again on the row as committed
+(READ COMMITTED re-evaluation of an updated row), so a change that commits while the statement
+runs is seen too."""
 
 
 class CoreStore:
@@ -152,9 +185,10 @@ class CoreStore:
         conversations: dict[str, tuple[str, int, bool]] = {}
         members: list[tuple[str, str, str, datetime | None]] = []
         answers = Answers([], [], [], [])
-        for kind, a, b, c, d, seq, locked, until in self._connection.execute(_PG_READ, parameters):
+        rows = self._connection.execute(_PG_READ, parameters)
+        for kind, a, b, c, d, version, locked, until in rows:
             if kind == "conversation":
-                conversations[a] = (b, seq, locked)
+                conversations[a] = (b, version, locked)
             elif kind == "member":
                 members.append((a, c, d, until))
             elif kind == "earlier":
@@ -175,33 +209,43 @@ class CoreStore:
         )
         return answers
 
-    def save(
-        self,
-        conversations: list[dict[str, Any]],
-        messages: list[dict[str, Any]],
-        events: list[dict[str, Any]],
-    ) -> list[int]:
+    def save(self, new: NewMessages) -> list[Written | None]:
         """See ``BatchStore`` (one statement: ``_PG_SAVE``; every row shares one time)."""
-        parameters = {
-            "now": conversations[0]["updated_at"],
-            "c_ids": [row["id"] for row in conversations],
-            "c_seqs": [row["last_seq"] for row in conversations],
-            "c_last": [row["last_message_id"] for row in conversations],
-            "e_types": [event["type"] for event in events],
-            "e_conversations": [event["conversation_id"] for event in events],
-            "e_data": [json.dumps(event["data"]) for event in events],
-            "m_mentions": [json.dumps(row["mentions"]) for row in messages],
+        conversations = new.conversations
+        rows = [new.message_row(draft) for draft in new.drafts]
+        payloads = [new.payload(draft, 0) for draft in new.drafts]
+        parameters: dict[str, Any] = {
+            "now": new.at,
+            "c_ids": [conversation.id for conversation in conversations],
+            "c_counts": [conversation.count for conversation in conversations],
+            "c_last": [conversation.last_message_id for conversation in conversations],
+            "c_versions": [conversation.access_version for conversation in conversations],
+            "c_locked": [conversation.is_locked for conversation in conversations],
+            "m_ranks": [draft.rank for draft in new.drafts],
+            "m_mentions": [orjson.dumps(row["mentions"]).decode() for row in rows],
+            "m_payloads": [orjson.dumps(payload).decode() for payload in payloads],
         }
         for name, column in _MESSAGE_COLUMNS.items():
-            parameters[name] = [row[column] for row in messages]
-        return sorted(int(i) for i in self._connection.execute(_PG_SAVE, parameters).scalars())
+            parameters[name] = [row[column] for row in rows]
+        stored = {
+            message_id: (int(event_id), int(seq))
+            for event_id, message_id, seq in self._connection.execute(_PG_SAVE, parameters)
+        }
+        written: list[Written | None] = []
+        for draft, payload in zip(new.drafts, payloads, strict=True):
+            found = stored.get(draft.message_id)
+            if found is None:
+                written.append(None)
+            else:
+                event_id, payload["seq"] = found
+                written.append(Written(payload, event_id))
+        return written
 
 
 _MESSAGE_COLUMNS = {
     "m_ids": "id",
     "m_conversations": "conversation_id",
     "m_senders": "sender_id",
-    "m_seqs": "seq",
     "m_clients": "client_id",
     "m_types": "message_type",
     "m_texts": "text",
@@ -210,7 +254,7 @@ _MESSAGE_COLUMNS = {
 
 
 _SQLITE_CONVERSATIONS = f"""
-SELECT c.id, c.room_type, c.last_seq, c.is_locked, m.user_id, m.role, m.muted_until
+SELECT c.id, c.room_type, c.access_version, c.is_locked, m.user_id, m.role, m.muted_until
 FROM conversations AS c
 LEFT JOIN conversation_members AS m ON m.conversation_id = c.id
   AND (c.room_type = '{DIRECT}' OR m.user_id IN (SELECT value FROM json_each(:senders)))
@@ -233,9 +277,10 @@ _SQLITE_REPLIES = (
 # the VM, and so one release of the GIL each. (executemany steps once per row, and the writer's
 # thread then waits for the event loop to hand the GIL back after every row.)
 _SQLITE_SET_SEQ = """
-UPDATE conversations SET last_seq = json_extract(s.value, '$.last_seq'),
+UPDATE conversations SET last_seq = last_seq + json_extract(s.value, '$.count'),
   last_message_id = json_extract(s.value, '$.last_message_id'), updated_at = :at
 FROM json_each(:rows) AS s WHERE conversations.id = json_extract(s.value, '$.id')
+RETURNING id, last_seq
 """
 _SQLITE_INSERT_MESSAGES = """
 INSERT INTO messages (id, conversation_id, sender_id, seq, client_id, message_type, text,
@@ -284,8 +329,8 @@ class SqliteStore:
             "senders": json.dumps(questions.sender_ids),
         }
         conversations = [
-            ConversationRow(cid, kind, seq, bool(locked), user_id, role, _utc(muted_until))
-            for cid, kind, seq, locked, user_id, role, muted_until in execute(
+            ConversationRow(cid, kind, version, bool(locked), user_id, role, _utc(muted_until))
+            for cid, kind, version, locked, user_id, role, muted_until in execute(
                 _SQLITE_CONVERSATIONS, parameters
             )
         ]
@@ -301,20 +346,42 @@ class SqliteStore:
             else [],
         )
 
-    def save(
-        self,
-        conversations: list[dict[str, Any]],
-        messages: list[dict[str, Any]],
-        events: list[dict[str, Any]],
-    ) -> list[int]:
-        """See ``BatchStore`` (one statement per table; every row shares one time)."""
+    def save(self, new: NewMessages) -> list[Written | None]:
+        """See ``BatchStore`` (one statement per table; every row shares one time). Nothing
+        is skipped: the checks' facts cannot have moved under the batch's write lock."""
         execute = self._connection.execute
-        at = sqlite_time(conversations[0]["updated_at"])
-        execute(_SQLITE_SET_SEQ, {"rows": _json_rows(conversations), "at": at})
+        at = sqlite_time(new.at)
+        counts = {conversation.id: conversation.count for conversation in new.conversations}
+        rows = [
+            {"id": row.id, "count": row.count, "last_message_id": row.last_message_id}
+            for row in new.conversations
+        ]
+        base = {
+            cid: last_seq - counts[cid]
+            for cid, last_seq in execute(_SQLITE_SET_SEQ, {"rows": _json_rows(rows), "at": at})
+        }
+        messages: list[dict[str, Any]] = []
+        payloads: list[dict[str, Any]] = []
+        for draft in new.drafts:
+            seq = base[draft.request.conversation_id] + draft.rank
+            messages.append(new.message_row(draft) | {"seq": seq})
+            payloads.append(new.payload(draft, seq))
         execute(_SQLITE_INSERT_MESSAGES, {"rows": _json_rows(messages), "at": at})
+        events = [
+            {
+                "type": ServerEvent.MESSAGE_NEW.value,
+                "conversation_id": payload["conversationId"],
+                "user_id": None,
+                "data": payload,
+            }
+            for payload in payloads
+        ]
         first = int(execute(_SQLITE_LAST_EVENT).fetchone()[0]) + 1
         execute(_SQLITE_INSERT_EVENTS, {"rows": _json_rows(events), "first": first, "at": at})
-        return list(range(first, first + len(events)))
+        return [
+            Written(payload, event_id)
+            for payload, event_id in zip(payloads, range(first, first + len(events)), strict=True)
+        ]
 
 
 def _json_rows(rows: list[dict[str, Any]]) -> str:

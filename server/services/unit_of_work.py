@@ -190,7 +190,8 @@ def _roll_back(connection: sqlite3.Connection) -> None:
 
 
 class _AsyncBatch:
-    """PostgreSQL: a pooled connection; the synchronous work runs through ``run_sync``."""
+    """PostgreSQL: a pooled connection (the batch engine's: autocommit, each statement its own
+    transaction); the synchronous work runs through ``run_sync``."""
 
     def __init__(self, connection: AsyncConnection) -> None:
         self.emits: list[Emit] = []

@@ -583,3 +583,22 @@ async def test_rate_limit_answers_rate_limited_with_retry_after(
         assert error_code(ack) == "RATE_LIMITED"
         assert isinstance(ack["error"]["retryAfter"], int) and 1 <= ack["error"]["retryAfter"] <= 60
         assert sock.sio.connected
+
+
+async def test_only_stored_messages_count_against_the_rate_limit(
+    limited_server: LiveServer,
+) -> None:
+    alice, bob, carol = (register(limited_server.url) for _ in range(3))
+    chat, not_hers = alice.direct_with(bob), bob.direct_with(carol)
+    async with connected(limited_server, alice) as sock:
+        first = send_payload(chat)
+        assert "error" not in await sock.call("send_message", first)
+        for _ in range(3):
+            refused = await sock.call("send_message", send_payload(not_hers))
+            assert error_code(refused) == "NOT_A_MEMBER"
+            again = await sock.call("send_message", first)
+            assert "error" not in again, "a retry answers with the stored message"
+        for _ in range(2):
+            assert "error" not in await sock.call("send_message", send_payload(chat))
+        over = await sock.call("send_message", send_payload(chat))
+        assert error_code(over) == "RATE_LIMITED", "three stored messages, the limit"

@@ -1,10 +1,11 @@
-"""A request that creates several things (a forward) counts each of them, all or none."""
+"""A request that creates several things (a forward) counts each of them, all or none; a count
+can be given back (a send that was not stored)."""
 
 import uuid
 
 import pytest
 
-from server.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from server.services.ratelimit import Hit, MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from tests.support.live_server import REDIS_URL, postgres_available
 
 
@@ -17,8 +18,38 @@ async def _counts_each_hit_all_or_none(limiter: RateLimiter, key: str) -> None:
     assert await limiter.hit(f"{key}:empty", 5, 60, cost=6) is not None, "more than the limit"
 
 
+async def _refunds_give_counts_back(limiter: RateLimiter, key: str) -> None:
+    first, second = await limiter.hit_each([key, key], 2, 60)
+    assert isinstance(first, Hit) and isinstance(second, Hit)
+    [over] = await limiter.hit_each([key], 2, 60)
+    assert isinstance(over, float)
+    await limiter.refund([first])
+    [again] = await limiter.hit_each([key], 2, 60)
+    assert isinstance(again, Hit), "the count given back left the window"
+    [over] = await limiter.hit_each([key], 2, 60)
+    assert isinstance(over, float), "only that one count went back"
+    await limiter.refund([])
+
+
 async def test_memory_limiter_counts_each_hit_all_or_none() -> None:
     await _counts_each_hit_all_or_none(MemoryRateLimiter(), "user")
+
+
+async def test_memory_limiter_gives_counts_back() -> None:
+    await _refunds_give_counts_back(MemoryRateLimiter(), "user")
+
+
+async def test_redis_limiter_gives_counts_back() -> None:
+    reason = postgres_available()
+    if reason:
+        pytest.skip(reason)
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        await _refunds_give_counts_back(RedisRateLimiter(redis), f"test:{uuid.uuid4().hex}")
+    finally:
+        await redis.aclose()
 
 
 async def test_redis_limiter_counts_each_hit_all_or_none() -> None:
@@ -45,11 +76,9 @@ async def test_redis_batch_of_hits_is_one_round_trip_and_survives_a_script_flush
     try:
         limiter = RedisRateLimiter(redis)
         await redis.script_flush()  # a restarted Redis: the script is unknown
-        assert await limiter.hit_each([key, key, key], 2, 60) == [
-            None,
-            None,
-            pytest.approx(60, abs=1),
-        ]
+        first, second, third = await limiter.hit_each([key, key, key], 2, 60)
+        assert isinstance(first, Hit) and isinstance(second, Hit)
+        assert third == pytest.approx(60, abs=1)
         assert await redis.zcard(f"openchat:rl:{key}") == 2, "each hit counted once"
 
         async def exists_calls() -> int:
@@ -58,7 +87,7 @@ async def test_redis_batch_of_hits_is_one_round_trip_and_survives_a_script_flush
 
         before = await exists_calls()
         waits = await limiter.hit_each([f"{key}:b", f"{key}:b", key], 2, 60)
-        assert waits[:2] == [None, None] and waits[2] is not None
+        assert [isinstance(wait, Hit) for wait in waits] == [True, True, False]
         assert await exists_calls() == before, "no SCRIPT EXISTS round trip"
     finally:
         await redis.aclose()

@@ -7,7 +7,7 @@ import pytest
 
 from protocol.errors import ErrorCode
 from server.errors import ApiError
-from server.services.ratelimit import MemoryRateLimiter, RedisRateLimiter, enforce
+from server.services.ratelimit import Hit, MemoryRateLimiter, RedisRateLimiter, enforce
 from server.services.tokens import TokenService
 from tests.support.live_server import REDIS_URL, postgres_available
 
@@ -71,7 +71,7 @@ async def test_hit_each_counts_in_order_on_both_limiters() -> None:
     key = f"test:{uuid.uuid4().hex}"
     keys = [key, "other", key, key]
     waits = await memory.hit_each(keys, 2, 60)
-    assert [wait is None for wait in waits] == [True, True, True, False]
+    assert [isinstance(wait, Hit) for wait in waits] == [True, True, True, False]
     reason = postgres_available()
     if reason:
         pytest.skip(reason)
@@ -81,9 +81,9 @@ async def test_hit_each_counts_in_order_on_both_limiters() -> None:
     try:
         limiter = RedisRateLimiter(redis, f"test{uuid.uuid4().hex}")
         waits = await limiter.hit_each(keys, 2, 60)
-        assert [wait is None for wait in waits] == [True, True, True, False]
+        assert [isinstance(wait, Hit) for wait in waits] == [True, True, True, False]
         assert (await limiter.hit_each([], 2, 60)) == []
         refused = waits[3]
-        assert refused is not None and 0 < refused <= 60
+        assert isinstance(refused, float) and 0 < refused <= 60
     finally:
         await redis.aclose()
