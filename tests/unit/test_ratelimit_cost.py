@@ -2,6 +2,7 @@
 can be given back (a send that was not stored)."""
 
 import uuid
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -31,15 +32,16 @@ async def _refunds_give_counts_back(limiter: RateLimiter, key: str) -> None:
     await limiter.refund([])
 
 
-async def test_memory_limiter_counts_each_hit_all_or_none() -> None:
-    await _counts_each_hit_all_or_none(MemoryRateLimiter(), "user")
+LIMITER_CHECKS = [_counts_each_hit_all_or_none, _refunds_give_counts_back]
 
 
-async def test_memory_limiter_gives_counts_back() -> None:
-    await _refunds_give_counts_back(MemoryRateLimiter(), "user")
+@pytest.mark.parametrize("check", LIMITER_CHECKS)
+async def test_memory_limiter(check: Callable[[RateLimiter, str], Awaitable[None]]) -> None:
+    await check(MemoryRateLimiter(), "user")
 
 
-async def test_redis_limiter_gives_counts_back() -> None:
+@pytest.mark.parametrize("check", LIMITER_CHECKS)
+async def test_redis_limiter(check: Callable[[RateLimiter, str], Awaitable[None]]) -> None:
     reason = postgres_available()
     if reason:
         pytest.skip(reason)
@@ -47,20 +49,7 @@ async def test_redis_limiter_gives_counts_back() -> None:
 
     redis = Redis.from_url(REDIS_URL)
     try:
-        await _refunds_give_counts_back(RedisRateLimiter(redis), f"test:{uuid.uuid4().hex}")
-    finally:
-        await redis.aclose()
-
-
-async def test_redis_limiter_counts_each_hit_all_or_none() -> None:
-    reason = postgres_available()
-    if reason:
-        pytest.skip(reason)
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(REDIS_URL)
-    try:
-        await _counts_each_hit_all_or_none(RedisRateLimiter(redis), f"test:{uuid.uuid4().hex}")
+        await check(RedisRateLimiter(redis), f"test:{uuid.uuid4().hex}")
     finally:
         await redis.aclose()
 
