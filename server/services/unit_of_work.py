@@ -266,9 +266,12 @@ class Database:
         SQLite: in the writers' turn, like ``write``, on the sqlite3 connection that
         ``sqlite_writer`` opens (used from one thread: one hop per step instead of one per
         statement); published before the turn passes on. PostgreSQL: a SQLAlchemy connection
-        of the async engine (``run_sync``); published in the background after the previous
-        batch's emits (a publish through Redis is a round trip per emit: the next batch need
-        not wait for it), ``published`` tells when.
+        of the batch engine (``run_sync``), which is in autocommit when the app gives one
+        (``create_batch_engine``): each statement is then its own transaction, and the work
+        must not need one around several (``send_stores`` explains why the send queue's does
+        not); published in the background after the previous batch's emits (a publish through
+        Redis is a round trip per emit: the next batch need not wait for it), ``published``
+        tells when.
         """
         if not self.is_sqlite:
             async with self._batch_engine.connect() as connection:
