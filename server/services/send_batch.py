@@ -155,14 +155,15 @@ class NewMessages:
     """The checked sends of a batch, in order, and their conversations."""
 
     at: datetime
+    created_at: str
+    """``at`` as the payloads carry it (pydantic's JSON form)."""
     conversations: list[ConversationWrite]
     drafts: list[Draft]
 
     def payload(self, draft: Draft, seq: int) -> dict[str, Any]:
         """``draft`` as stored with ``seq``, in its socket form."""
-        request = draft.request
         return new_message_payload(
-            draft.message_id, request, seq, draft.mentions, _json_time(self.at)
+            draft.message_id, draft.request, seq, draft.mentions, self.created_at
         )
 
     def message_row(self, draft: Draft) -> dict[str, Any]:
@@ -325,7 +326,8 @@ def write_batch(
         )
         for cid, count in sorted(ranks.items())
     ]
-    return store.save(NewMessages(utcnow(), conversations, drafts))
+    now = utcnow()
+    return store.save(NewMessages(now, _json_time(now), conversations, drafts))
 
 
 _TIME = TypeAdapter(datetime)

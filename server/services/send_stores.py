@@ -293,12 +293,13 @@ SELECT json_extract(value, '$.id'), json_extract(value, '$.conversation_id'),
 FROM json_each(:rows) ORDER BY key
 """
 _SQLITE_LAST_EVENT = "SELECT coalesce(max(id), 0) FROM events"
-_SQLITE_INSERT_EVENTS = """
+_SQLITE_INSERT_EVENTS = f"""
 INSERT INTO events (id, type, conversation_id, user_id, data, created_at)
-SELECT :first + key, json_extract(value, '$.type'), json_extract(value, '$.conversation_id'),
-  json_extract(value, '$.user_id'), json_extract(value, '$.data'), :at
-FROM json_each(:rows) ORDER BY key
+SELECT :first + key, '{ServerEvent.MESSAGE_NEW.value}', json_extract(value, '$.conversationId'),
+  NULL, value, :at
+FROM json_each(:payloads) ORDER BY key
 """
+"""One ``message_new`` event per payload of the JSON array, its ``data`` the payload itself."""
 
 
 def _utc(stored: str | None) -> datetime | None:
@@ -367,21 +368,9 @@ class SqliteStore:
             messages.append(new.message_row(draft) | {"seq": seq})
             payloads.append(new.payload(draft, seq))
         execute(_SQLITE_INSERT_MESSAGES, {"rows": _json_rows(messages), "at": at})
-        events = [
-            {
-                "type": ServerEvent.MESSAGE_NEW.value,
-                "conversation_id": payload["conversationId"],
-                "user_id": None,
-                "data": payload,
-            }
-            for payload in payloads
-        ]
         first = int(execute(_SQLITE_LAST_EVENT).fetchone()[0]) + 1
-        execute(_SQLITE_INSERT_EVENTS, {"rows": _json_rows(events), "first": first, "at": at})
-        return [
-            Written(payload, event_id)
-            for payload, event_id in zip(payloads, range(first, first + len(events)), strict=True)
-        ]
+        execute(_SQLITE_INSERT_EVENTS, {"payloads": _json_rows(payloads), "first": first, "at": at})
+        return [Written(payload, first + index) for index, payload in enumerate(payloads)]
 
 
 def _json_rows(rows: list[dict[str, Any]]) -> str:
