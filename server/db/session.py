@@ -35,9 +35,17 @@ def create_batch_engine(database_url: str) -> AsyncEngine:
     that need no transaction around them, see ``send_stores``: no BEGIN and COMMIT round trips)
     and without the ping before each checkout (another round trip). A batch that meets a dead
     connection fails as a whole; SQLAlchemy then discards the pool's older connections and the
-    queue retries each send, on new ones."""
+    queue retries each send, on new ones.
+
+    Its statements are fixed (array parameters), so they run on generic plans
+    (``plan_cache_mode``): left to choose, PostgreSQL planned the write afresh for every batch,
+    and the planning cost as much as running it."""
     return create_async_engine(
-        database_url, pool_size=2, max_overflow=4, isolation_level="AUTOCOMMIT"
+        database_url,
+        pool_size=2,
+        max_overflow=4,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"server_settings": {"plan_cache_mode": "force_generic_plan"}},
     )
 
 

@@ -23,8 +23,11 @@ from server.services.send_batch import (
     Questions,
     SendRequest,
     Written,
+    check_batch,
+    write_batch,
 )
 from server.services.send_queue import SendQueue
+from server.services.send_stores import CoreStore
 from server.services.unit_of_work import BatchConnection, Database, NullPublisher
 from tests.conftest import require_postgres
 from tests.support.live_server import postgres_database
@@ -221,3 +224,32 @@ async def test_a_send_whose_access_changed_before_its_write_is_checked_again(
             text("SELECT data ->> 'text', CAST(data ->> 'seq' AS integer) FROM events")
         )
         assert sorted(events) == [("elsewhere", 1), ("from alice", 1)]
+
+
+async def test_the_send_batches_statements_are_planned_once_per_connection(
+    engine: AsyncEngine,
+) -> None:
+    """The batch engine runs its fixed statements on generic plans: PostgreSQL would otherwise
+    plan the write afresh for each batch (custom plans), which cost as much as running it."""
+    batch_engine = create_batch_engine(engine.url.render_as_string(hide_password=False))
+
+    def send_three(connection: Connection) -> None:
+        store = CoreStore(connection)
+        for number in range(3):
+            requests = [SendRequest(ALICE, GROUP, f"message {number}", f"alice-{number}")]
+            written = write_batch(store, requests, check_batch(store, requests))
+            assert written[0] is not None and written[0].payload["seq"] == number + 1
+
+    try:
+        async with batch_engine.connect() as connection:
+            await connection.run_sync(send_three)
+            plans = await connection.execute(
+                text(
+                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                    "WHERE statement LIKE '%conversations%' "
+                    "AND statement NOT LIKE '%pg_prepared_statements%'"
+                )
+            )
+            assert sorted(plans) == [(3, 0), (3, 0)], "the read and the write, three times each"
+    finally:
+        await batch_engine.dispose()
