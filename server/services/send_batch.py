@@ -3,7 +3,9 @@
 targets), then the seq allocation, the message rows and their ``message_new`` event-log rows for
 the items that passed. On SQLite both steps run in one transaction that holds the write lock; on
 PostgreSQL each is one statement of its own, and the write skips every conversation whose
-``access_version`` moved since the checks read it (its sends are checked again).
+``access_version`` moved since the checks read it, or one of whose drafts has a client id its
+sender has stored meanwhile (its sends are checked again). So on PostgreSQL the checks may also
+rest on facts an earlier batch read (``access_cache``): the write refuses what they got wrong.
 
 Synchronous SQLAlchemy Core on one connection: the send queue runs it in the SQLite writer's
 thread, or on PostgreSQL through ``AsyncConnection.run_sync`` (see ``Database.batch``).
@@ -192,13 +194,16 @@ class BatchStore(Protocol):
         """Give each conversation its next seqs and last message, insert the messages and their
         ``message_new`` events (ids increasing in draft order). Each draft's result, in order;
         None where its conversation was skipped because its ``access_version`` or ``is_locked``
-        is no longer what the checks read."""
+        is no longer what the checks read, or because one of its drafts has a (sender, client
+        id) that is stored already (PostgreSQL; on SQLite the checks and the write share one
+        locked transaction, so nothing is skipped)."""
         ...
 
 
 @dataclass
-class _Facts:
-    """What the checks of one batch need, read with one query per kind."""
+class Facts:
+    """What the checks of one batch need: read with one query per kind (``read``), or known
+    from earlier batches (``access_cache``)."""
 
     room_types: dict[str, str]
     access_versions: dict[str, int]
@@ -213,7 +218,8 @@ class _Facts:
     """Message id -> its conversation."""
 
     @classmethod
-    def read(cls, store: BatchStore, requests: Sequence[SendRequest]) -> "_Facts":
+    def read(cls, store: BatchStore, requests: Sequence[SendRequest]) -> "Facts":
+        """Read what the checks of ``requests`` need."""
         room_types: dict[str, str] = {}
         access_versions: dict[str, int] = {}
         locked: set[str] = set()
@@ -250,6 +256,7 @@ class _Facts:
         )
 
     def verdict(self, request: SendRequest, now: datetime) -> Verdict:
+        """``request``'s verdict from these facts (see ``check_batch``)."""
         cid, sender = request.conversation_id, request.sender_id
         if cid not in self.room_types:
             return Refused(not_found("conversation"))
@@ -281,12 +288,11 @@ class _Facts:
 
 @dataclass(frozen=True)
 class Checked:
-    """The verdicts of a batch, in order, and what they rest on: each conversation's
-    ``access_version`` and whether it was locked, as read."""
+    """The verdicts of a batch, in order, and the facts they rest on (the write keeps to each
+    conversation's ``access_version`` and ``is_locked`` as these saw them)."""
 
     verdicts: list[Verdict]
-    access_versions: dict[str, int]
-    locked: set[str]
+    facts: Facts
 
 
 def check_batch(store: BatchStore, requests: Sequence[SendRequest]) -> Checked:
@@ -295,7 +301,12 @@ def check_batch(store: BatchStore, requests: Sequence[SendRequest]) -> Checked:
     (CONFLICT when that one is in another conversation) -> the sender is not muted and the group
     not locked to them (MUTED, LOCKED) -> no block between the two members of a direct chat
     (BLOCKED) -> the reply target is in the conversation (NOT_FOUND)."""
-    facts = _Facts.read(store, requests)
+    return judge(Facts.read(store, requests), requests)
+
+
+def judge(facts: Facts, requests: Sequence[SendRequest]) -> Checked:
+    """Each request's verdict from ``facts``, in order (see ``check_batch``); a request whose
+    (sender, client id) an earlier one of the batch has is ``DEFERRED``."""
     now = utcnow()
     seen: set[tuple[str, str]] = set()
     verdicts: list[Verdict] = []
@@ -303,7 +314,7 @@ def check_batch(store: BatchStore, requests: Sequence[SendRequest]) -> Checked:
         key = (request.sender_id, request.client_id)
         verdicts.append(DEFERRED if key in seen else facts.verdict(request, now))
         seen.add(key)
-    return Checked(verdicts, facts.access_versions, facts.locked)
+    return Checked(verdicts, facts)
 
 
 def write_batch(
@@ -320,9 +331,10 @@ def write_batch(
         ranks[cid] += 1
         last_message[cid] = message_id
         drafts.append(Draft(message_id, request, find_mentions(request.text), ranks[cid]))
+    facts = checked.facts
     conversations = [
         ConversationWrite(
-            cid, count, last_message[cid], checked.access_versions[cid], cid in checked.locked
+            cid, count, last_message[cid], facts.access_versions[cid], cid in facts.locked
         )
         for cid, count in sorted(ranks.items())
     ]

@@ -12,8 +12,10 @@ one thread hop, and at low load a send waits for nobody.
 SQLite: check and write are one transaction holding the write lock. PostgreSQL: each is one
 statement without a transaction around both; the write skips conversations whose access changed
 since the checks (``send_stores``), and their sends go back to the head of the queue to be
-checked again. The next batch does not wait for the previous one's emits to leave through Redis
-(they still leave in order, and its callers are answered after them).
+checked again. That makes it safe for the checks to rest on what earlier batches read
+(``AccessCache``): a batch whose sends all pass on remembered facts is written without a read.
+The next batch does not wait for the previous one's emits to leave through Redis (they still
+leave in order, and its callers are answered after them).
 
 A batch that fails as a whole (an unexpected database error, a concurrent duplicate from
 another node) is retried send by send, each once more on failure, then answered INTERNAL: no
@@ -35,10 +37,12 @@ from protocol.models import Message
 from protocol.socket import MessagePayload
 from server.db import models
 from server.errors import ApiError
+from server.services.access_cache import AccessCache
 from server.services.ratelimit import Hit, RateLimiter, rate_limited
 from server.services.reactions import summaries_for
 from server.services.send_batch import (
     AlreadyStored,
+    Checked,
     Deferred,
     Refused,
     SendRequest,
@@ -127,6 +131,7 @@ class SendQueue:
         self._answering: set[asyncio.Task[None]] = set()
         self._refunds: list[Hit] = []
         self._refunding: set[asyncio.Task[None]] = set()
+        self._known = None if db.is_sqlite else AccessCache()
 
     def submit(self, request: SendRequest) -> "asyncio.Future[SendResult]":
         """Queue ``request`` now (sends are stored in the order they were submitted); the
@@ -233,9 +238,11 @@ class SendQueue:
         async with self._db.batch() as transaction:
             counting = asyncio.ensure_future(self._rate_limit(batch))
             try:
-                checked = await transaction.run(
-                    lambda connection: check_batch(batch_store(connection), requests)
-                )
+                checked = self._known.check(requests) if self._known is not None else None
+                if checked is None:
+                    checked = await transaction.run(
+                        lambda connection: self._read_and_check(connection, requests)
+                    )
             except BaseException:
                 await asyncio.wait([counting])  # what it counted stays on the items
                 if not counting.cancelled():
@@ -265,6 +272,8 @@ class SendQueue:
             for index, stored in zip(accepted, written, strict=True):
                 if stored is None:  # its conversation changed since the checks: check again
                     deferred.append(index)
+                    if self._known is not None:
+                        self._known.forget(requests[index].conversation_id)
                     continue
                 data = {**stored.payload, "eventId": stored.event_id}
                 room = conversation_room(requests[index].conversation_id)
@@ -273,6 +282,13 @@ class SendQueue:
         outcome.published = transaction.published
         outcome.deferred = [batch[index] for index in sorted(deferred)]  # in their send order
         return outcome
+
+    def _read_and_check(self, connection: BatchConnection, requests: list[SendRequest]) -> Checked:
+        """The batch's verdicts on a fresh read, which is remembered (PostgreSQL)."""
+        checked = check_batch(batch_store(connection), requests)
+        if self._known is not None:
+            self._known.remember(checked.facts)
+        return checked
 
     async def _rate_limit(self, batch: list[_Queued]) -> dict[int, ApiError]:
         """Count each send not counted yet against its sender's per-minute limit, in order and

@@ -101,11 +101,16 @@ WITH wanted AS (
     AS s(id, n, last_message_id, access_version, is_locked)
 ), locked AS MATERIALIZED (
   SELECT id FROM conversations WHERE id = ANY(:c_ids) ORDER BY id FOR UPDATE
+), stored_before AS MATERIALIZED (
+  SELECT d.conversation_id
+  FROM unnest(:m_conversations, :m_senders, :m_clients) AS d(conversation_id, sender_id, client_id)
+  JOIN messages AS x ON x.sender_id = d.sender_id AND x.client_id = d.client_id
 ), seqs AS (
   UPDATE conversations AS c
   SET last_seq = c.last_seq + s.n, last_message_id = s.last_message_id, updated_at = :now
   FROM locked AS l JOIN wanted AS s ON s.id = l.id
   WHERE c.id = l.id AND c.access_version = s.access_version AND c.is_locked = s.is_locked
+    AND c.id NOT IN (SELECT conversation_id FROM stored_before)
   RETURNING c.id, c.last_seq - s.n AS base
 ), new AS MATERIALIZED (
   SELECT m.*, seqs.base + m.rank AS seq
@@ -162,13 +167,17 @@ come out, in batch order). Returns ``(event id, message id, seq)`` of each store
 A conversation whose ``access_version`` or ``is_locked`` moved is left alone: its lock waits
 for the change's commit, and PostgreSQL then checks the ``WHERE`` again on the row as committed
 (READ COMMITTED re-evaluation of an updated row), so a change that commits while the statement
-runs is seen too."""
+runs is seen too. So is a conversation one of whose drafts has a (sender, client id) that is
+stored already (checks that rested on remembered facts, ``access_cache``, did not look), so its
+seqs stay without gaps; a duplicate stored by another node while this statement runs still
+fails it on the unique index (the queue then retries its sends one by one)."""
 
 
 class CoreStore:
-    """PostgreSQL (through ``AsyncConnection.run_sync``): the checks lock the conversation rows
-    (``FOR UPDATE``, so the seqs read stay current), and the event-log lock is taken before the
-    events are inserted so their ids become visible in increasing order."""
+    """PostgreSQL (through ``AsyncConnection.run_sync``, in autocommit): the checks read without
+    locks (``_PG_READ``), and the write (``_PG_SAVE``) locks the conversations, skips those whose
+    access moved, and takes the event-log lock before the events are inserted so their ids
+    become visible in increasing order."""
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection

@@ -6,8 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import cast
 
+import asyncpg
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from protocol.errors import ErrorCode
@@ -27,7 +28,7 @@ from server.services.send_batch import (
     write_batch,
 )
 from server.services.send_queue import SendQueue
-from server.services.send_stores import CoreStore
+from server.services.send_stores import _PG_READ, _PG_SAVE, CoreStore
 from server.services.unit_of_work import BatchConnection, Database, NullPublisher
 from tests.conftest import require_postgres
 from tests.support.live_server import postgres_database
@@ -84,6 +85,17 @@ async def engine() -> AsyncIterator[AsyncEngine]:
             yield engine
         finally:
             await engine.dispose()
+
+
+@pytest.fixture
+async def queue(engine: AsyncEngine) -> AsyncIterator[SendQueue]:
+    """A send queue on ``engine``'s database, through a batch engine as the app makes it."""
+    batch_engine = create_batch_engine(engine.url.render_as_string(hide_password=False))
+    database = Database(engine, session_factory(engine), NullPublisher(), batch_engine=batch_engine)
+    try:
+        yield SendQueue(database, MemoryRateLimiter(), messages_per_minute=1000)
+    finally:
+        await database.close()
 
 
 async def _versions(engine: AsyncEngine) -> dict[str, int]:
@@ -181,40 +193,45 @@ def _changing_after_first_read(change: str) -> Callable[[BatchConnection], Batch
     return ChangingStore
 
 
-@pytest.mark.parametrize(
-    ("change", "refusal"),
-    [
-        (
-            "DELETE FROM conversation_members WHERE user_id = 'bob' AND conversation_id = 'group'",
-            ErrorCode.NOT_A_MEMBER,
-        ),
-        ("UPDATE conversations SET is_locked = true WHERE id = 'group'", ErrorCode.LOCKED),
-        (
-            "INSERT INTO user_blocks (id, blocker_id, blocked_id, created_at) "
-            "VALUES ('b1', 'alice', 'bob', now())",
-            ErrorCode.BLOCKED,
-        ),
-    ],
-)
+REFUSING_CHANGES = [
+    (
+        "DELETE FROM conversation_members WHERE user_id = 'bob' AND conversation_id = 'group'",
+        ErrorCode.NOT_A_MEMBER,
+    ),
+    ("UPDATE conversations SET is_locked = true WHERE id = 'group'", ErrorCode.LOCKED),
+    (
+        "UPDATE conversation_members SET muted_until = now() + interval '1 hour' "
+        "WHERE user_id = 'bob' AND conversation_id = 'group'",
+        ErrorCode.MUTED,
+    ),
+    (
+        "INSERT INTO user_blocks (id, blocker_id, blocked_id, created_at) "
+        "VALUES ('b1', 'alice', 'bob', now())",
+        ErrorCode.BLOCKED,
+    ),
+]
+"""Changes after which bob may no longer post (in the direct chat for the block, else in the
+group), and the refusal his next send gets."""
+
+
+@pytest.mark.parametrize(("change", "refusal"), REFUSING_CHANGES)
 async def test_a_send_whose_access_changed_before_its_write_is_checked_again(
-    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, change: str, refusal: ErrorCode
+    engine: AsyncEngine,
+    queue: SendQueue,
+    monkeypatch: pytest.MonkeyPatch,
+    change: str,
+    refusal: ErrorCode,
 ) -> None:
     conversation = DIRECT if refusal == ErrorCode.BLOCKED else GROUP
     monkeypatch.setattr(send_queue, "batch_store", _changing_after_first_read(change))
-    batch_engine = create_batch_engine(engine.url.render_as_string(hide_password=False))
-    database = Database(engine, session_factory(engine), NullPublisher(), batch_engine=batch_engine)
-    queue = SendQueue(database, MemoryRateLimiter(), messages_per_minute=1000)
-    try:
-        from_bob = queue.submit(SendRequest(BOB, conversation, "from bob", "bob-1"))
-        from_alice = queue.submit(SendRequest(ALICE, GROUP, "from alice", "alice-1"))
-        elsewhere = queue.submit(SendRequest(ALICE, OTHER_GROUP, "elsewhere", "alice-2"))
-        with pytest.raises(ApiError) as refused:
-            await from_bob
-        assert refused.value.code == refusal
-        assert (await from_alice).payload["seq"] == 1, "alice, an owner, may still post"
-        assert (await elsewhere).payload["seq"] == 1
-    finally:
-        await database.close()
+    from_bob = queue.submit(SendRequest(BOB, conversation, "from bob", "bob-1"))
+    from_alice = queue.submit(SendRequest(ALICE, GROUP, "from alice", "alice-1"))
+    elsewhere = queue.submit(SendRequest(ALICE, OTHER_GROUP, "elsewhere", "alice-2"))
+    with pytest.raises(ApiError) as refused:
+        await from_bob
+    assert refused.value.code == refusal
+    assert (await from_alice).payload["seq"] == 1, "alice, an owner, may still post"
+    assert (await elsewhere).payload["seq"] == 1
     async with engine.connect() as connection:
         stored = await connection.execute(
             text("SELECT sender_id, conversation_id, seq FROM messages ORDER BY sender_id")
@@ -253,3 +270,101 @@ async def test_the_send_batches_statements_are_planned_once_per_connection(
             assert sorted(plans) == [(3, 0), (3, 0)], "the read and the write, three times each"
     finally:
         await batch_engine.dispose()
+
+
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[Questions]:
+    """Record the questions of every read the send queue's batches make."""
+    real = send_queue.batch_store
+    reads: list[Questions] = []
+
+    class CountingStore:
+        def __init__(self, connection: BatchConnection) -> None:
+            self._store = real(connection)
+
+        def read(self, questions: Questions) -> Answers:
+            reads.append(questions)
+            return self._store.read(questions)
+
+        def save(self, new: NewMessages) -> list[Written | None]:
+            return self._store.save(new)
+
+    monkeypatch.setattr(send_queue, "batch_store", CountingStore)
+    return reads
+
+
+async def test_a_batch_whose_facts_are_known_is_written_without_a_read(
+    queue: SendQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = _counting_reads(monkeypatch)
+    first = await queue.send(SendRequest(BOB, GROUP, "first", "bob-1"))
+    second = await queue.send(SendRequest(BOB, GROUP, "second", "bob-2"))
+    assert (first.payload["seq"], second.payload["seq"]) == (1, 2)
+    assert len(reads) == 1, "the second send rests on what the first one's checks read"
+    await queue.send(SendRequest(ALICE, GROUP, "alice was not read yet", "alice-1"))
+    await queue.send(SendRequest(BOB, GROUP, "a reply", "bob-3", reply_to_id=first.payload["id"]))
+    assert len(reads) == 3, "a sender not read yet, and a reply target, are read"
+
+
+@pytest.mark.parametrize(("change", "refusal"), REFUSING_CHANGES)
+async def test_known_facts_that_moved_let_no_send_through(
+    engine: AsyncEngine,
+    queue: SendQueue,
+    monkeypatch: pytest.MonkeyPatch,
+    change: str,
+    refusal: ErrorCode,
+) -> None:
+    """A change made elsewhere (another node, an admin's request) after bob's first send was
+    checked: his next send is refused, though the facts the queue remembers still let him."""
+    reads = _counting_reads(monkeypatch)
+    conversation = DIRECT if refusal == ErrorCode.BLOCKED else GROUP
+    await queue.send(SendRequest(BOB, conversation, "before", "bob-1"))
+    async with engine.begin() as connection:
+        await connection.execute(text(change))
+    with pytest.raises(ApiError) as refused:
+        await queue.send(SendRequest(BOB, conversation, "after", "bob-2"))
+    assert refused.value.code == refusal
+    assert len(reads) == 2, "the write skipped the conversation, and the send was read again"
+    async with engine.connect() as connection:
+        stored = await connection.execute(text("SELECT text FROM messages"))
+        assert [row[0] for row in stored] == ["before"]
+
+
+async def test_a_client_id_sent_again_is_answered_with_its_message_when_facts_are_known(
+    engine: AsyncEngine, queue: SendQueue
+) -> None:
+    first = await queue.send(SendRequest(BOB, GROUP, "hello", "bob-1"))
+    await queue.send(SendRequest(BOB, DIRECT, "to alice", "bob-2"))
+    again = await queue.send(SendRequest(BOB, GROUP, "hello", "bob-1"))
+    assert not again.created and again.payload["id"] == first.payload["id"]
+    with pytest.raises(ApiError) as refused:
+        await queue.send(SendRequest(BOB, DIRECT, "hello", "bob-1"))
+    assert refused.value.code == ErrorCode.CONFLICT
+    after = await queue.send(SendRequest(BOB, GROUP, "next", "bob-3"))
+    assert after.payload["seq"] == 2, "no seq was spent on the sends stored before"
+    async with engine.connect() as connection:
+        stored = await connection.execute(
+            text("SELECT conversation_id, seq, text FROM messages ORDER BY conversation_id, seq")
+        )
+        assert list(stored) == [(DIRECT, 1, "to alice"), (GROUP, 1, "hello"), (GROUP, 2, "next")]
+
+
+@pytest.mark.parametrize("statement", [_PG_READ, _PG_SAVE], ids=["read", "write"])
+async def test_the_send_batches_plans_made_on_empty_tables_find_rows_by_key(
+    engine: AsyncEngine, statement: TextClause
+) -> None:
+    """The plan a batch connection makes once, here while ``messages`` is empty, must still
+    serve when the tables are large: it looks every row up by key and scans no table."""
+    batch_engine = create_batch_engine(engine.url.render_as_string(hide_password=False))
+    compiled = statement.compile(dialect=batch_engine.dialect)
+    try:
+        async with batch_engine.connect() as connection:
+            raw = cast(
+                asyncpg.Connection, (await connection.get_raw_connection()).driver_connection
+            )
+            await raw.execute(f"PREPARE probe AS {compiled}")
+            nulls = ", ".join(["NULL"] * len(compiled.positiontup or ()))
+            plan = "\n".join(row[0] for row in await raw.fetch(f"EXPLAIN EXECUTE probe({nulls})"))
+    finally:
+        await batch_engine.dispose()
+    assert "messages" in plan
+    assert "Seq Scan" not in plan, plan
