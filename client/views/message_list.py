@@ -333,25 +333,35 @@ class MessageList:
         the newest message, the newer one — then jump by what was dropped or added at the
         bottom, so the messages the reader looks at stay where they are."""
         window = self._source.window
-        if window is None or not window.messages:
+        if window is None or not self.shown:
             return
-        before = {m.local_id for m in window.messages}
-        # the average height of what is loaded (heights are only known to Flutter)
+        before = {m.local_id for m in self.shown}
+        # the average height of what is shown (heights are only known to Flutter)
         per_item = (event.max_scroll_extent + event.viewport_dimension) / len(before)
         if event.max_scroll_extent - event.pixels < EDGE_PIXELS:
             if not await self._older():
                 return
-            shift = -sum(1 for i in before if i not in self._after_ids()) * per_item
+            self.refresh()
+            shift = -len(before - self._shown_ids()) * per_item
         elif event.pixels < EDGE_PIXELS and not window.at_latest:
             if not await self._newer():
                 return
-            shift = sum(1 for i in self._after_ids() if i not in before) * per_item
+            self._show_paged_in()
+            self.refresh()
+            shift = len(self._shown_ids() - before) * per_item
         else:
             return
-        self.refresh()
         refresh(self.list)
         if shift and page_of(self.list) is not None:
             await self.list.scroll_to(delta=shift)
+
+    def _show_paged_in(self) -> None:
+        """Move the cutoff past a newer page: it holds history the reader scrolled to, not news
+        that arrived while they read (a cutoff set where a jump left the window would otherwise
+        hide every page paged in below it, and show them all at once at the bottom)."""
+        window = self._source.window
+        if self._cutoff is not None and window is not None and window.messages:
+            self._cutoff = max(self._cutoff, window.messages[-1].position)
 
     async def _older(self) -> bool:
         """Page back, fetching the page first when the cache lacks it."""
@@ -387,9 +397,8 @@ class MessageList:
             return False
         return fetched > 0 and load()
 
-    def _after_ids(self) -> set[int]:
-        window = self._source.window
-        return {m.local_id for m in window.messages} if window is not None else set()
+    def _shown_ids(self) -> set[int]:
+        return {m.local_id for m in self.shown}
 
 
 def _separator(text: str, unread: bool = False) -> ft.Control:

@@ -111,6 +111,43 @@ async def test_scrolling_through_the_whole_history_stays_bounded(
     assert most <= WINDOW
 
 
+async def test_pages_paged_in_below_a_jump_are_shown_as_they_come(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a jump far back the reader scrolls up a little, then down again: each newer page
+    joins the bottom of the list as it loads (with a jump by what it added, so the view stays),
+    not all at once when the reader reaches the bottom, which would leap past them."""
+    jumps: list[float] = []
+
+    async def record_jump(**kwargs: Any) -> None:
+        jumps.append(kwargs["delta"])
+
+    cache = seed_cache(tmp_path, HISTORY)
+    store = Store(cache)
+    home = Home(store, LocalActions(store), ME.id, lambda: None)
+    home.open_chat(BIG_CHAT)
+    message_list = home.chat.messages
+    middle = cache.rows(
+        "SELECT id FROM messages WHERE conversation_id = ? AND seq = ?", [BIG_CHAT, HISTORY // 2]
+    )
+    assert home.chat.jump_to(middle[0]["id"])  # before the list has a page: no tasks started
+    jumped_to_end = message_list.shown[-1].seq
+    assert jumped_to_end is not None and jumped_to_end < HISTORY - 100
+    monkeypatch.setattr("client.views.message_list.page_of", lambda _control: object())
+    monkeypatch.setattr("client.views.message_list.refresh", lambda *_controls: None)
+    monkeypatch.setattr(message_list.list, "scroll_to", record_jump)
+    await message_list._on_scroll(scrolled(message_list, 2900, 3000))  # up: no longer at bottom
+    for _ in range(3):
+        last = message_list.shown[-1].seq
+        assert last is not None
+        await message_list._on_scroll(scrolled(message_list, 300, 3000))
+        newest_shown = message_list.shown[-1].seq
+        assert newest_shown is not None and newest_shown > last, "the newer page is shown"
+        assert jumps[-1] > 0, "up by what the page added"
+    assert message_list.unseen == 0
+    cache.close()
+
+
 class FakeHistory:
     """Fetches pages of the seeded chat into the cache (as ``client.history.History`` does
     from the server), or fails like a device that is offline."""
