@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from playwright.sync_api import Browser, Locator, Page, expect
@@ -165,9 +165,14 @@ def focus(field: Locator, attempts: int = 3) -> None:
     settle(field.page)
 
 
-def type_into(field: Locator, text: str, attempts: int = 3) -> None:
+def type_into(
+    field: Locator, text: str, attempts: int = 3, arrived: Callable[[], None] | None = None
+) -> None:
     """Type ``text`` into ``field`` (replacing what it holds) as a person would, key by key,
-    and check that every key arrived; typed again when Flutter dropped one."""
+    and check that every key arrived; typed again when Flutter dropped one.
+
+    ``arrived`` (expectations on what the app shows for the whole text) checks that the app
+    got it too: under load Flutter web can drop a key after the browser's field took it."""
     page = field.page
     for attempt in range(attempts):
         focus(field)
@@ -176,6 +181,8 @@ def type_into(field: Locator, text: str, attempts: int = 3) -> None:
         page.keyboard.type(text, delay=TYPING_DELAY_MS)
         try:
             expect(field).to_have_value(text, timeout=5_000)
+            if arrived is not None:
+                arrived()
             return
         except AssertionError:
             if attempt == attempts - 1:

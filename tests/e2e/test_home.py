@@ -78,7 +78,12 @@ def test_emoji_picker_by_keyboard(open_page: OpenPage, start_app: StartApp) -> N
     page.get_by_role("button", name="Emoji").click()
     search = page.get_by_label("Search emoji", exact=True)
     expect(search).to_be_visible()
-    type_into(search, "thumbs")
+
+    def only_thumbs_shown() -> None:  # "thumbs", not "thumb": the app has the whole word
+        expect(page.get_by_role("button", name=re.compile("^thumbs down"))).to_be_visible()
+        expect(page.get_by_role("button", name=re.compile("thumb sign"))).to_have_count(0)
+
+    type_into(search, "thumbs", arrived=only_thumbs_shown)
     expect(page.get_by_role("button", name=re.compile("^thumbs up"))).to_be_visible()
     expect(page.get_by_text("👍 thumbs up")).to_be_visible()
     page.keyboard.press("ArrowRight")
