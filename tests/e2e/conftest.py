@@ -13,6 +13,9 @@ from .harness import CHROMIUM, CHROMIUM_ARGS, DESKTOP, TIMEOUT_MS, FletServer, o
 StartApp = Callable[..., FletServer]
 OpenPage = Callable[..., Page]
 
+E2E_TIMEOUT_S = 150
+"""Seconds one browser test (fixtures included) may take before it fails."""
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test in this folder ``e2e`` and skip them all when Chromium is absent."""
@@ -23,6 +26,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         # Flutter web paints and routes keys asynchronously: on a busy machine a key can be lost
         # or a frame late. One rerun absorbs that; a test that fails twice still fails.
         item.add_marker(pytest.mark.flaky(reruns=1))
+        # A stalled browser (once, a key press that never returned) fails the attempt in
+        # E2E_TIMEOUT_S instead of the suite's 300 s; the slowest attempt seen took 55 s.
+        item.add_marker(pytest.mark.timeout(E2E_TIMEOUT_S))
         if not CHROMIUM.exists():
             item.add_marker(pytest.mark.skip(reason=f"{CHROMIUM} is not installed"))
 
