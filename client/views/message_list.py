@@ -333,24 +333,24 @@ class MessageList:
         the newest message, the newer one — then jump by what was dropped or added at the
         bottom, so the messages the reader looks at stay where they are."""
         window = self._source.window
-        if window is None or not self.shown:
+        before = self.shown  # refresh() replaces this list, never changes it
+        if window is None or not before:
             return
-        before = {m.local_id for m in self.shown}
-        # the average height of what is shown (heights are only known to Flutter)
-        per_item = (event.max_scroll_extent + event.viewport_dimension) / len(before)
         if event.max_scroll_extent - event.pixels < EDGE_PIXELS:
             if not await self._older():
                 return
             self.refresh()
-            shift = -len(before - self._shown_ids()) * per_item
+            added_at_bottom = -len(_ids(before) - _ids(self.shown))
         elif event.pixels < EDGE_PIXELS and not window.at_latest:
             if not await self._newer():
                 return
             self._show_paged_in()
             self.refresh()
-            shift = len(self._shown_ids() - before) * per_item
+            added_at_bottom = len(_ids(self.shown) - _ids(before))
         else:
             return
+        # by the average height of what was shown (heights are only known to Flutter)
+        shift = added_at_bottom * (event.max_scroll_extent + event.viewport_dimension) / len(before)
         refresh(self.list)
         if shift and page_of(self.list) is not None:
             await self.list.scroll_to(delta=shift)
@@ -397,8 +397,10 @@ class MessageList:
             return False
         return fetched > 0 and load()
 
-    def _shown_ids(self) -> set[int]:
-        return {m.local_id for m in self.shown}
+
+def _ids(messages: list[CachedMessage]) -> set[int]:
+    """The local ids of ``messages``."""
+    return {m.local_id for m in messages}
 
 
 def _separator(text: str, unread: bool = False) -> ft.Control:

@@ -25,14 +25,26 @@ WINDOW = 200
 
 
 @pytest.fixture
-def message_list(tmp_path: Path) -> Iterator[MessageList]:
-    """The real chat screen's list over a cache holding a chat of ``HISTORY`` messages."""
+def cache(tmp_path: Path) -> Iterator[Cache]:
+    """A cache holding a chat of ``HISTORY`` messages."""
     cache = seed_cache(tmp_path, HISTORY)
+    yield cache
+    cache.close()
+
+
+@pytest.fixture
+def home(cache: Cache) -> Home:
+    """The real home screen over that cache, with the long chat open."""
     store = Store(cache)
     home = Home(store, LocalActions(store), ME.id, lambda: None)
     home.open_chat(BIG_CHAT)
-    yield home.chat.messages
-    cache.close()
+    return home
+
+
+@pytest.fixture
+def message_list(home: Home) -> MessageList:
+    """The open chat's message list."""
+    return home.chat.messages
 
 
 def scrolled(messages: MessageList, pixels: float, extent: float) -> ft.OnScrollEvent:
@@ -112,7 +124,7 @@ async def test_scrolling_through_the_whole_history_stays_bounded(
 
 
 async def test_pages_paged_in_below_a_jump_are_shown_as_they_come(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cache: Cache, home: Home, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After a jump far back the reader scrolls up a little, then down again: each newer page
     joins the bottom of the list as it loads (with a jump by what it added, so the view stays),
@@ -122,10 +134,6 @@ async def test_pages_paged_in_below_a_jump_are_shown_as_they_come(
     async def record_jump(**kwargs: Any) -> None:
         jumps.append(kwargs["delta"])
 
-    cache = seed_cache(tmp_path, HISTORY)
-    store = Store(cache)
-    home = Home(store, LocalActions(store), ME.id, lambda: None)
-    home.open_chat(BIG_CHAT)
     message_list = home.chat.messages
     middle = cache.rows(
         "SELECT id FROM messages WHERE conversation_id = ? AND seq = ?", [BIG_CHAT, HISTORY // 2]
@@ -145,7 +153,6 @@ async def test_pages_paged_in_below_a_jump_are_shown_as_they_come(
         assert newest_shown is not None and newest_shown > last, "the newer page is shown"
         assert jumps[-1] > 0, "up by what the page added"
     assert message_list.unseen == 0
-    cache.close()
 
 
 class FakeHistory:
