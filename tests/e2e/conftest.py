@@ -9,12 +9,19 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from .harness import CHROMIUM, CHROMIUM_ARGS, DESKTOP, TIMEOUT_MS, FletServer, open_app
+from .watchdog import OWNER_SWITCH, Watchdog
 
 StartApp = Callable[..., FletServer]
 OpenPage = Callable[..., Page]
 
 E2E_TIMEOUT_S = 150
 """Seconds one browser test (fixtures included) may take before it fails."""
+
+WATCHDOG_GRACE_S = 30
+"""Seconds after E2E_TIMEOUT_S an attempt may still take (its teardown) before its browser is
+killed: pytest-timeout interrupts a test once, and a stuck browser would hold the teardown."""
+
+_WATCHDOG = Watchdog()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -31,6 +38,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(pytest.mark.timeout(E2E_TIMEOUT_S))
         if not CHROMIUM.exists():
             item.add_marker(pytest.mark.skip(reason=f"{CHROMIUM} is not installed"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """Arm the watchdog when a browser test's attempt starts (each rerun is a new attempt)."""
+    if item.get_closest_marker("e2e") is not None:
+        _WATCHDOG.arm(E2E_TIMEOUT_S + WATCHDOG_GRACE_S)
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    """Disarm it once the attempt's teardown is over; say so when it had to kill the browser."""
+    yield
+    _WATCHDOG.disarm()
+    if _WATCHDOG.fired:
+        _WATCHDOG.fired = False
+        item.add_report_section("teardown", "watchdog", "the browser stopped answering: killed")
 
 
 _FIRST_FAILURES: list[pytest.TestReport] = []
@@ -63,14 +88,16 @@ def playwright_session() -> Iterator[Playwright]:
         yield playwright
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def browser(playwright_session: Playwright) -> Iterator[Browser]:
-    """Debian's Chromium, headless (never a downloaded browser)."""
+    """Debian's Chromium, headless (never a downloaded browser); one per test module, so a browser
+    the watchdog killed costs the rest of its module, not the rest of the run."""
     browser = playwright_session.chromium.launch(
-        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, OWNER_SWITCH], headless=True
     )
     yield browser
-    browser.close()
+    if browser.is_connected():
+        browser.close()
 
 
 @pytest.fixture
@@ -103,4 +130,5 @@ def open_page(browser: Browser) -> Iterator[OpenPage]:
 
     yield open_one
     for page in pages:
-        page.context.close()
+        if browser.is_connected():
+            page.context.close()
