@@ -43,6 +43,7 @@ from server.realtime.local_delivery import DirectManager
 from server.realtime.publisher import SocketPublisher
 from server.realtime.redis_manager import BatchingRedisManager
 from server.realtime.wire import WirePacket
+from server.services.cursors import CursorKeyMiddleware
 from server.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from server.services.send_queue import SendQueue
 from server.services.tokens import TokenService
@@ -153,6 +154,7 @@ def create_fastapi(context: ServerContext, seed_demo: bool = False) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.context = context
+    app.add_middleware(CursorKeyMiddleware, secret_key=context.settings.secret_key)
     install_error_handlers(app)
     app.include_router(_api_router())
     document_errors_as_sent(app)
