@@ -7,7 +7,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from protocol import limits
 from protocol.models import ConversationSettings, Message, User
-from protocol.text import sanitize_text
+from protocol.text import clean_name, sanitize_text
 
 API_PREFIX = "/api/v1"
 
@@ -50,7 +50,7 @@ Password = Annotated[
 
 
 def _display_name(value: str) -> str:
-    cleaned = " ".join(sanitize_text(value).split())
+    cleaned = clean_name(value)
     if not cleaned:
         raise ValueError("display name must contain at least one visible character")
     return cleaned
