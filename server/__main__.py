@@ -1,4 +1,5 @@
-"""``openchat-server``: run the reference server."""
+"""``openchat-server``: run the reference server (``openchat-server admin --help`` for the
+administrator commands)."""
 
 import argparse
 import gc
@@ -37,7 +38,13 @@ def settle_heap() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Parse the command line and serve until interrupted."""
+    """Parse the command line and serve until interrupted (``admin …`` manages administrators:
+    see ``server.admin_cli``)."""
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["admin"]:
+        from server.admin_cli import main as admin_main
+
+        sys.exit(admin_main(arguments[1:]))
     sys.setswitchinterval(GIL_SWITCH_SECONDS)
     parser = argparse.ArgumentParser(prog="openchat-server", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -49,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
         help="create the demo accounts alice, bob, carol, dave (password demo-pass-123)",
     )
     parser.add_argument("--log-level", default="info")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     settings = load_settings(args.data_dir)
     app = create_app(settings, seed_demo=args.seed_demo)

@@ -1,9 +1,9 @@
 """Reports of messages or users (document 001 §2.3), and their review by admins."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy import and_, or_, select
 
 from protocol.errors import ErrorCode
@@ -33,15 +33,17 @@ class ReportRecord(BaseModel):
     status: ReportStatus
     reviewed_by: str | None
     reviewed_at: datetime | None
+    review_note: str | None
     created_at: datetime
 
 
 class ReportReview(BaseModel):
-    """``PATCH /admin/reports/{id}``: the review outcome."""
+    """``PATCH /admin/reports/{id}``: the review outcome, with the reviewer's note."""
 
     model_config = ConfigDict(extra="forbid")
 
     status: ReportStatus
+    note: Annotated[str, StringConstraints(max_length=1000)] | None = None
 
 
 def _record(row: models.Report) -> ReportRecord:
@@ -138,5 +140,6 @@ async def review_report(
             raise not_found("report")
         row.status = review.status
         row.reviewed_by, row.reviewed_at = caller_id, utcnow()
+        row.review_note = (sanitize_text(review.note) or None) if review.note else None
         await uow.session.flush()
         return _record(row)

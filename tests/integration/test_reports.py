@@ -1,32 +1,14 @@
 """Reports and their admin review against the real server on both backends."""
 
-import asyncio
-import sqlite3
-
-import asyncpg
-
+from tests.integration.test_admin_cli import admin_command
 from tests.support.api import Account, register
 from tests.support.live_server import LiveServer
 
 
 def _make_admin(server: LiveServer, account: Account) -> None:
-    """Grant admin rights directly in the server's database (there is no endpoint for it)."""
-    url = server.env.get("OPENCHAT_DATABASE_URL")
-    if url is None:
-        with sqlite3.connect(server.data_dir / "openchat.db") as connection:
-            connection.execute("UPDATE users SET is_admin = 1 WHERE id = ?", (account.user_id,))
-        return
-
-    async def grant() -> None:
-        connection = await asyncpg.connect(url)
-        try:
-            await connection.execute(
-                "UPDATE users SET is_admin = true WHERE id = $1", account.user_id
-            )
-        finally:
-            await connection.close()
-
-    asyncio.run(grant())
+    """Grant admin rights as an operator does: ``openchat-server admin grant``."""
+    result = admin_command(server, "grant", account.username)
+    assert result.returncode == 0, result.stderr
 
 
 def test_report_and_review(live_server: LiveServer) -> None:
@@ -52,15 +34,25 @@ def test_report_and_review(live_server: LiveServer) -> None:
     _make_admin(live_server, admin)
     pending = admin.get("/admin/reports", params={"status": "PENDING", "limit": 100}).json()
     assert report["id"] in [item["id"] for item in pending["items"]]
-    reviewed = admin.patch(f"/admin/reports/{report['id']}", json={"status": "ACTIONED"})
-    assert reviewed.status_code == 200
+    reviewed = admin.patch(
+        f"/admin/reports/{report['id']}",
+        json={"status": "ACTIONED", "note": "<i>warned</i> the sender"},
+    )
+    assert reviewed.status_code == 200, reviewed.text
     assert (
         reviewed.json()["status"] == "ACTIONED" and reviewed.json()["reviewed_by"] == admin.user_id
     )
+    assert reviewed.json()["review_note"] == "warned the sender"
+    assert reviewed.json()["reviewed_at"] is not None
     actioned = admin.get("/admin/reports", params={"status": "ACTIONED", "limit": 1}).json()
     assert actioned["items"][0]["id"] == report["id"]
     assert admin.patch("/admin/reports/unknown", json={"status": "REVIEWED"}).status_code == 404
-    for body in ({"status": "BANNED"}, {"status": "REVIEWED", "x": 1}, {}):
+    for body in (
+        {"status": "BANNED"},
+        {"status": "REVIEWED", "x": 1},
+        {},
+        {"status": "REVIEWED", "note": "x" * 1001},
+    ):
         response = admin.patch(f"/admin/reports/{report['id']}", json=body)
         assert response.status_code == 400, (body, response.text)
     assert admin.get("/admin/reports", params={"cursor": "nope"}).status_code == 400
