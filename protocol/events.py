@@ -41,9 +41,18 @@ class ServerEvent(StrEnum):
     MEMBER_UPDATED = "member_updated"
     USER_BLOCKED = "user_blocked"
     USER_UNBLOCKED = "user_unblocked"
+    ROOM_LOCKED = "room_locked"
+    MEMBER_ROLE_CHANGED = "member_role_changed"
 
 
 EPHEMERAL_EVENTS: frozenset[ServerEvent] = frozenset(
-    {ServerEvent.TYPING_INDICATOR, ServerEvent.PRESENCE_UPDATE}
+    {
+        ServerEvent.TYPING_INDICATOR,
+        ServerEvent.PRESENCE_UPDATE,
+        ServerEvent.ROOM_LOCKED,
+        ServerEvent.MEMBER_ROLE_CHANGED,
+    }
 )
-"""Events that are not written to the event log (no ``eventId``, never returned by /sync)."""
+"""Events that are not written to the event log (no ``eventId``, never returned by /sync).
+``room_locked`` and ``member_role_changed`` are the seed protocol's names for facts that the
+logged ``conversation_updated`` and ``member_updated`` also carry (what sync replays)."""

@@ -6,7 +6,7 @@ Timestamps are timezone-aware UTC datetimes serialised as ISO 8601. Ids are UUID
 """
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -129,6 +129,17 @@ class GroupBan(Record):
     user: User
     banned_until: datetime | None = None
     banned_at: datetime
+
+
+class AuditEntry(Record):
+    """One entry of a group's audit log: ``actor_id`` did ``action`` (to ``target_id``)."""
+
+    id: str
+    actor_id: str
+    target_id: str | None = None
+    action: str
+    details: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime
 
 
 class Conversation(Record):

@@ -237,6 +237,21 @@ class TypingEvent(Camel):
     ttl: float = limits.TYPING_TTL_SECONDS
 
 
+class RoomLockedEvent(Camel):
+    """``room_locked`` (not logged): the group was locked or unlocked."""
+
+    conversation_id: str
+    locked: bool
+
+
+class MemberRoleChangedEvent(Camel):
+    """``member_role_changed`` (not logged): ``user_id`` is now ``new_role`` in the group."""
+
+    conversation_id: str
+    user_id: str
+    new_role: MemberRole
+
+
 class PresenceEvent(Camel):
     """``presence_update`` (not logged)."""
 

@@ -1,12 +1,12 @@
 """Group administration under ``/conversations/{id}``: members, roles, mutes, bans, leaving,
-renaming and locking (document 001 §2.6). Direct chats answer 400 NOT_A_GROUP."""
+renaming, locking and the audit log. Direct chats answer 400 NOT_A_GROUP."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Body, status
 
 from protocol import limits
-from protocol.models import Conversation, GroupBan, Member, Page
+from protocol.models import AuditEntry, Conversation, GroupBan, Member, Page
 from protocol.rest import (
     AddMembersRequest,
     BanRequest,
@@ -17,7 +17,7 @@ from protocol.rest import (
 )
 from server.api.deps import CallerId, Context
 from server.api.params import Cursor, Limit, PathId
-from server.services import members
+from server.services import audit, members
 
 router = APIRouter(prefix="/conversations/{conversation_id}", tags=["group administration"])
 
@@ -140,3 +140,15 @@ async def unban_member(
 ) -> None:
     """Lift a ban (owners and admins)."""
     await members.unban_member(context, caller_id, conversation_id, user_id)
+
+
+@router.get("/audit-log")
+async def audit_log(
+    conversation_id: PathId,
+    context: Context,
+    caller_id: CallerId,
+    cursor: Cursor = None,
+    limit: Limit = limits.DEFAULT_PAGE_SIZE,
+) -> Page[AuditEntry]:
+    """Who did what to whom in a group, newest first (owners and admins); cursor-paginated."""
+    return await audit.list_entries(context, caller_id, conversation_id, cursor, limit)

@@ -146,6 +146,24 @@ def is_direct(conversation: models.Conversation) -> bool:
     return conversation.room_type == ConversationType.DIRECT.value
 
 
+def not_a_group() -> ApiError:
+    """400 NOT_A_GROUP: direct chats have no members to manage."""
+    return ApiError(ErrorCode.NOT_A_GROUP, "direct chats have no group administration")
+
+
+async def require_group_manager(
+    session: AsyncSession, user_id: str, conversation_id: str
+) -> tuple[models.Conversation, Member]:
+    """The group and the caller's membership when the caller is its owner or an admin (no row
+    lock: for reads). NOT_A_MEMBER / NOT_FOUND, NOT_A_GROUP or FORBIDDEN otherwise."""
+    conversation, member = await require_conversation(session, user_id, conversation_id)
+    if is_direct(conversation):
+        raise not_a_group()
+    if member.role not in MANAGER_ROLES:
+        raise ApiError(ErrorCode.FORBIDDEN, "only the group's owner and admins can do this")
+    return conversation, member
+
+
 def may_moderate(conversation: models.Conversation, member: Member) -> bool:
     """True when ``member`` may act on anyone's messages: group owners and admins."""
     return not is_direct(conversation) and member.role in MANAGER_ROLES

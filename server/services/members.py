@@ -24,12 +24,17 @@ from protocol import limits
 from protocol import models as wire
 from protocol.errors import ErrorCode
 from protocol.events import ServerEvent
-from protocol.socket import ConversationEvent, MemberEvent
+from protocol.socket import (
+    ConversationEvent,
+    MemberEvent,
+    MemberRoleChangedEvent,
+    RoomLockedEvent,
+)
 from server.context import ServerContext
 from server.db import models
 from server.db.types import utcnow
 from server.errors import ApiError, not_found
-from server.services import access
+from server.services import access, audit
 from server.services.conversations import conversation_record, member_record
 from server.services.cursors import after_time_key, time_key_cursor
 from server.services.unit_of_work import UnitOfWork, conversation_room, user_room
@@ -49,11 +54,6 @@ class Group:
 
     conversation: models.Conversation
     me: models.ConversationMember
-
-
-def not_a_group() -> ApiError:
-    """400 NOT_A_GROUP: direct chats have no members to manage."""
-    return ApiError(ErrorCode.NOT_A_GROUP, "direct chats have no group administration")
 
 
 def forbidden(message: str) -> ApiError:
@@ -76,7 +76,7 @@ async def _group(session: AsyncSession, caller_id: str, conversation_id: str) ->
         raise await access.refuse_non_member(session, conversation_id)
     group = Group(row[0], row[1])
     if access.is_direct(group.conversation):
-        raise not_a_group()
+        raise access.not_a_group()
     return group
 
 
@@ -121,16 +121,7 @@ def _audit(
     target_id: str | None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    uow.session.add(
-        models.RoomAuditLog(
-            conversation_id=group.conversation.id,
-            actor_id=group.me.user_id,
-            target_id=target_id,
-            action=action,
-            metadata_=details,
-            created_at=utcnow(),
-        )
-    )
+    audit.record(uow, group.conversation.id, group.me.user_id, action, target_id, details)
 
 
 def _future(moment: datetime | None, what: str) -> None:
@@ -301,6 +292,7 @@ async def leave(context: ServerContext, caller_id: str, conversation_id: str) ->
                 heir.role = OWNER
                 _audit(uow, group, "transfer_ownership", heir.user_id)
                 await _log_updated(uow, group, heir)
+                _announce_role(uow, group, heir)
         _audit(uow, group, "leave", caller_id)
         await _drop(uow, group, group.me, wire.MemberLeftReason.LEFT)
 
@@ -371,13 +363,7 @@ async def list_bans(
     if cursor:
         query = query.where(after_time_key(cursor, Ban.created_at, Ban.user_id, newest_first=False))
     async with context.db.read() as session:
-        me = await access.require_member(session, caller_id, conversation_id)
-        conversation = await session.get(Conv, conversation_id)
-        assert conversation is not None, "a membership always has its conversation"
-        group = Group(conversation, me)
-        if access.is_direct(conversation):
-            raise not_a_group()
-        _require_manager(group)
+        await access.require_group_manager(session, caller_id, conversation_id)
         rows = (
             await session.execute(query.order_by(Ban.created_at, Ban.user_id).limit(limit + 1))
         ).all()
@@ -443,7 +429,18 @@ async def set_role(
             return await _record(uow.session, member)
         member.role = role
         _audit(uow, group, "change_role", user_id, {"role": role})
+        _announce_role(uow, group, member)
         return await _updated(uow, group, member)
+
+
+def _announce_role(uow: UnitOfWork, group: Group, member: models.ConversationMember) -> None:
+    """``member_role_changed`` to the group's sockets after the commit."""
+    payload = MemberRoleChangedEvent(
+        conversation_id=group.conversation.id,
+        user_id=member.user_id,
+        new_role=wire.MemberRole(member.role),
+    )
+    uow.emit(ServerEvent.MEMBER_ROLE_CHANGED, payload, [conversation_room(group.conversation.id)])
 
 
 async def mute_member(
@@ -508,6 +505,9 @@ async def set_locked(
         if group.conversation.is_locked != locked:
             group.conversation.is_locked = locked
             _audit(uow, group, "lock_room" if locked else "unlock_room", None)
+            room = [conversation_room(conversation_id)]
+            payload = RoomLockedEvent(conversation_id=conversation_id, locked=locked)
+            uow.emit(ServerEvent.ROOM_LOCKED, payload, room)
             await _conversation_changed(
                 uow,
                 group,

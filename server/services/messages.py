@@ -21,7 +21,7 @@ from server.db.models import new_id
 from server.db.tables import CONVERSATIONS, MESSAGES
 from server.db.types import utcnow
 from server.errors import ApiError, not_found
-from server.services import access
+from server.services import access, audit
 from server.services.pins import unpin_deleted
 from server.services.reactions import drop_reactions, summaries_for
 from server.services.send_batch import SendRequest
@@ -223,6 +223,11 @@ async def delete_message(
             raise ApiError(ErrorCode.FORBIDDEN, "you may only delete your own messages")
         if row.deleted_at is not None:
             return
+        if row.sender_id != caller_id:
+            details = {"message_id": row.id}
+            audit.record(
+                uow, row.conversation_id, caller_id, "delete_message", row.sender_id, details
+            )
         now = utcnow()
         row.text, row.mentions, row.deleted_at, row.deleted_by = None, [], now, caller_id
         row.media_url = row.media_mime = None

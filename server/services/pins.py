@@ -11,7 +11,7 @@ from server.db import models
 from server.db.models import new_id
 from server.db.types import utcnow
 from server.errors import ApiError, not_found
-from server.services import access
+from server.services import access, audit
 from server.services.unit_of_work import UnitOfWork, conversation_room
 from server.services.upsert import insert_ignore
 
@@ -64,6 +64,16 @@ async def set_pinned(
             )
             changed = bool(getattr(result, "rowcount", 0))
         if changed:
+            if not access.is_direct(conversation):
+                action = "pin_message" if pinned else "unpin_message"
+                audit.record(
+                    uow,
+                    conversation_id,
+                    caller_id,
+                    action,
+                    message.sender_id,
+                    {"message_id": message_id},
+                )
             event = ServerEvent.MESSAGE_PINNED if pinned else ServerEvent.MESSAGE_UNPINNED
             return await _announce(uow, event, conversation_id, message_id, caller_id)
         return await pinned_ids(session, conversation_id)
