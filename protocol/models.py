@@ -159,6 +159,8 @@ class Conversation(Record):
     my_role: MemberRole = MemberRole.MEMBER
     locked: bool = False
     """A locked group lets only its owner and admins post."""
+    allow_forward_out: bool = True
+    """False when the group's owner does not let its messages be forwarded elsewhere."""
     member_count: int = 0
     pinned_message_ids: list[str] = Field(default_factory=list)
     settings: ConversationSettings = Field(default_factory=ConversationSettings)

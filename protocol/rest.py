@@ -3,7 +3,16 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
 from protocol import limits
 from protocol.models import ConversationSettings, Message, User
@@ -126,9 +135,23 @@ CreateConversationRequest = Annotated[
 
 
 class RenameRequest(Body):
-    """``PATCH /conversations/{id}``: a group's new title (owners and admins)."""
+    """``PATCH /conversations/{id}`` as the app sends it to rename a group."""
 
     title: GroupTitle
+
+
+class UpdateGroupRequest(Body):
+    """``PATCH /conversations/{id}``: a group's new title (owners and admins) and/or whether its
+    messages may be forwarded out of it (the owner only); at least one of them."""
+
+    title: GroupTitle | None = None
+    allow_forward_out: StrictBool | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> "UpdateGroupRequest":
+        if self.title is None and self.allow_forward_out is None:
+            raise ValueError("give a title, allow_forward_out or both")
+        return self
 
 
 class LockRequest(Body):

@@ -201,6 +201,7 @@ class ConversationEvent(Logged):
     conversation_id: str
     title: str | None = None
     locked: bool | None = None
+    allow_forward_out: bool | None = None
     actor_id: str | None = None
     user_id: str | None = None
     role: MemberRole | None = None

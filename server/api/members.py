@@ -12,8 +12,8 @@ from protocol.rest import (
     BanRequest,
     LockRequest,
     MuteMemberRequest,
-    RenameRequest,
     RoleRequest,
+    UpdateGroupRequest,
 )
 from server.api.deps import CallerId, Context
 from server.api.params import Cursor, Limit, PathId
@@ -25,14 +25,17 @@ NO_CONTENT = status.HTTP_204_NO_CONTENT
 
 
 @router.patch("")
-async def rename(
+async def update_group(
     conversation_id: PathId,
-    body: Annotated[RenameRequest, Body()],
+    body: Annotated[UpdateGroupRequest, Body()],
     context: Context,
     caller_id: CallerId,
 ) -> Conversation:
-    """Rename a group (owners and admins); ``conversation_updated`` tells its members."""
-    return await members.rename(context, caller_id, conversation_id, body.title)
+    """Rename a group (owners and admins) and/or set whether its messages may be forwarded out
+    (the owner only); ``conversation_updated`` tells its members."""
+    return await members.update_group(
+        context, caller_id, conversation_id, body.title, body.allow_forward_out
+    )
 
 
 @router.patch("/lock")

@@ -108,6 +108,7 @@ async def _records(
                 unread_count=unread,
                 my_role=wire.MemberRole(member.role),
                 locked=conversation.is_locked,
+                allow_forward_out=conversation.allow_forward_out,
                 member_count=member_count,
                 pinned_message_ids=pins.get(conversation.id, []),
                 settings=settings_record(settings),

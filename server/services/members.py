@@ -476,21 +476,30 @@ async def _conversation_changed(uow: UnitOfWork, group: Group, payload: Conversa
     )
 
 
-async def rename(
-    context: ServerContext, caller_id: str, conversation_id: str, title: str
+async def update_group(
+    context: ServerContext,
+    caller_id: str,
+    conversation_id: str,
+    title: str | None,
+    allow_forward_out: bool | None,
 ) -> wire.Conversation:
-    """Give a group a new title (owners and admins). Refusal: FORBIDDEN."""
+    """Rename a group (owners and admins) and/or let its messages be forwarded out or not (the
+    owner only), in one transaction. Refusal: FORBIDDEN."""
     async with context.db.write() as uow:
         group = await _group(uow.session, caller_id, conversation_id)
         _require_manager(group)
-        if group.conversation.title != title:
-            group.conversation.title = title
+        if allow_forward_out is not None:
+            _require_owner(group)
+        conversation = group.conversation
+        changed = ConversationEvent(conversation_id=conversation_id, actor_id=caller_id)
+        if title is not None and conversation.title != title:
+            conversation.title = changed.title = title
             _audit(uow, group, "rename", None, {"title": title})
-            await _conversation_changed(
-                uow,
-                group,
-                ConversationEvent(conversation_id=conversation_id, title=title, actor_id=caller_id),
-            )
+        if allow_forward_out is not None and conversation.allow_forward_out != allow_forward_out:
+            conversation.allow_forward_out = changed.allow_forward_out = allow_forward_out
+            _audit(uow, group, "set_forwarding", None, {"allow_forward_out": allow_forward_out})
+        if changed.title is not None or changed.allow_forward_out is not None:
+            await _conversation_changed(uow, group, changed)
         return await conversation_record(uow.session, caller_id, conversation_id)
 
 

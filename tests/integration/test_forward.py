@@ -94,3 +94,39 @@ def test_a_message_by_someone_blocked_cannot_be_forwarded(live_server: LiveServe
     refused = _forward(alice, [by_bob], [elsewhere])
     assert refused.status_code == 403 and refused.json()["code"] == "BLOCKED"
     assert _forward(carol, [by_bob], [elsewhere]).status_code == 201
+
+
+def test_the_owner_alone_turns_forwarding_out_of_a_group_off(live_server: LiveServer) -> None:
+    owner, admin, member = (register(live_server.url) for _ in range(3))
+    group = _group(owner, admin, member)
+    assert owner.patch(
+        f"/conversations/{group}/members/{admin.user_id}/role", json={"role": "admin"}
+    ).is_success
+    elsewhere = member.direct_with(owner)
+    message = owner.send(group, "for this group only").json()["id"]
+    assert _forward(member, [message], [elsewhere]).status_code == 201
+
+    by_admin = admin.patch(f"/conversations/{group}", json={"allow_forward_out": False})
+    assert by_admin.status_code == 403 and by_admin.json()["code"] == "FORBIDDEN"
+    assert (
+        member.patch(f"/conversations/{group}", json={"allow_forward_out": False}).status_code
+        == 403
+    )
+    assert owner.patch(f"/conversations/{group}", json={}).status_code == 400
+    assert (
+        owner.patch(f"/conversations/{group}", json={"allow_forward_out": "no"}).status_code == 400
+    )
+    since = int(member.get("/sync").json()["next"])
+    turned_off = owner.patch(f"/conversations/{group}", json={"allow_forward_out": False})
+    assert turned_off.status_code == 200 and turned_off.json()["allow_forward_out"] is False
+    assert member.get(f"/conversations/{group}").json()["allow_forward_out"] is False
+    events = member.get("/sync", params={"since": since}).json()["events"]
+    updates = [e["data"] for e in events if e["type"] == "conversation_updated"]
+    assert updates and updates[-1]["allowForwardOut"] is False
+
+    refused = _forward(member, [message], [elsewhere])
+    assert refused.status_code == 403 and refused.json()["code"] == "FORBIDDEN"
+    renamed = admin.patch(f"/conversations/{group}", json={"title": "Still renamable"})
+    assert renamed.status_code == 200 and renamed.json()["allow_forward_out"] is False
+    audit = owner.get(f"/conversations/{group}/audit-log").json()["items"]
+    assert [e["action"] for e in audit[:2]] == ["rename", "set_forwarding"]
