@@ -36,12 +36,14 @@ from client.store import Store, Topic
 from protocol import limits
 from protocol.events import ClientEvent
 from protocol.models import (
+    AuditEntry,
     Conversation,
     ConversationType,
     ForwardOrigin,
     GroupBan,
     Member,
     MessageReceipt,
+    Page,
     User,
 )
 from protocol.reactions import is_allowed_reaction
@@ -457,6 +459,12 @@ class ConversationsApi(Protocol):
         """``GET /conversations/{id}/bans``."""
         ...
 
+    async def audit_log(
+        self, conversation_id: str, cursor: str | None = None, limit: int = 50
+    ) -> Page[AuditEntry]:
+        """``GET /conversations/{id}/audit-log``: one page."""
+        ...
+
     async def set_locked(self, conversation_id: str, locked: bool) -> Conversation:
         """``PATCH /conversations/{id}/lock``."""
         ...
@@ -609,6 +617,10 @@ class ServerActions:
     async def bans(self, conversation_id: str) -> list[GroupBan]:
         """The bans in force in a group (owners and admins)."""
         return await self.api.bans(conversation_id)
+
+    async def audit_log(self, conversation_id: str, cursor: str | None) -> Page[AuditEntry]:
+        """A page of the group's audit log, newest first (owners and admins)."""
+        return await self.api.audit_log(conversation_id, cursor)
 
     async def unban_member(self, conversation_id: str, user_id: str) -> list[GroupBan]:
         """Lift a ban; returns the bans still in force."""

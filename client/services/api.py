@@ -29,6 +29,7 @@ from client.errors import (
 from protocol import limits
 from protocol.errors import ErrorCode
 from protocol.models import (
+    AuditEntry,
     Conversation,
     GroupBan,
     Member,
@@ -414,6 +415,14 @@ class ApiClient:
     async def bans(self, conversation_id: str) -> list[GroupBan]:
         """Every page of ``GET /conversations/{id}/bans`` (owners and admins)."""
         return await self._every_page(GroupBan, _path("conversations", conversation_id, "bans"))
+
+    async def audit_log(
+        self, conversation_id: str, cursor: str | None = None, limit: int = 50
+    ) -> Page[AuditEntry]:
+        """One page of ``GET /conversations/{id}/audit-log`` (owners and admins), newest first."""
+        path = _path("conversations", conversation_id, "audit-log")
+        query = {"cursor": cursor, "limit": limit}
+        return _parse_page(AuditEntry, await self._call("GET", path, params=query))
 
     async def set_locked(self, conversation_id: str, locked: bool) -> Conversation:
         """``PATCH /conversations/{id}/lock {locked}`` (owner only)."""

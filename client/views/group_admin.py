@@ -12,6 +12,7 @@ from client.actions import ServerActions
 from client.group_rules import MANAGER_ROLES
 from client.offline.records import ChatRow, MemberRow
 from client.store import Topic
+from client.views.audit_log import AuditLogDialog
 from client.views.group_info import GroupHandlers, GroupInfoPanel, member_name
 from client.views.member_menu import MemberHandlers
 from client.views.message_actions import confirm_dialog
@@ -56,6 +57,7 @@ class GroupAdmin:
             ),
             unban=self.unban,
             lock=self.lock,
+            audit_log=self.audit_log,
             leave=self.leave,
             close=close,
         )
@@ -222,6 +224,27 @@ class GroupAdmin:
             self.panel.show_bans(await self.server.unban_member(self.conversation_id, ban.user.id))
 
         self._run("Unbanning", run)
+
+    def audit_log(self) -> None:
+        """Open the group's audit log over the panel and load its newest page; "Show older"
+        loads the next one."""
+        cursor: list[str | None] = [None]
+        members = {
+            m.user_id: member_name(m) for m in self.server.cache.members(self.conversation_id)
+        }
+        me = self.server.cache.me
+
+        def name_of(user_id: str) -> str:
+            return "You" if user_id == me else members.get(user_id, "A former member")
+
+        async def load() -> None:
+            page = await self.server.audit_log(self.conversation_id, cursor[0])
+            cursor[0] = page.next_cursor
+            log.add_page(page.items, page.has_more)
+
+        log = AuditLogDialog(name_of, lambda: self._run("Loading the audit log", load), self._close)
+        self.page.show_dialog(log.dialog)
+        self._run("Loading the audit log", load)
 
     def leave(self) -> None:
         """Ask, then leave the group."""

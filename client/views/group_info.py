@@ -1,6 +1,6 @@
 """The group info panel: the members with their roles and mutes and, for owners and admins,
-the administration: rename, lock (owner), add people, a menu per member (roles, mutes, removal,
-bans) and the banned people with "Unban"; everyone can leave."""
+the administration: rename, lock (owner), add people, the audit log, a menu per member (roles,
+mutes, removal, bans) and the banned people with "Unban"; everyone can leave."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +45,7 @@ class GroupHandlers:
     members: MemberHandlers
     unban: Callable[[GroupBan], None]
     lock: Callable[[bool], None]
+    audit_log: Callable[[], None]
     leave: Callable[[], None]
     close: Callable[[], None]
 
@@ -83,6 +84,9 @@ class GroupInfoPanel:
         self.add.field.autofocus = False
         self.add.field.label = "Add people by name or username"
         self.rename_row = ft.Row([self.title, ft.TextButton("Rename", on_click=self._rename)])
+        self.audit_button = ft.TextButton(
+            "Audit log", icon=ft.Icons.HISTORY, on_click=handlers.audit_log
+        )
         self.content = ft.Column(
             self._sections(),
             tight=True,
@@ -111,7 +115,7 @@ class GroupInfoPanel:
             tools = [self.rename_row]
             if self.my_role == "owner":
                 tools.append(self.lock)
-            tools += [self.add.control, ft.Divider(height=1)]
+            tools += [self.add.control, self.audit_button, ft.Divider(height=1)]
         return [*tools, self.members, self.banned]
 
     def show_role(self, my_role: str) -> None:

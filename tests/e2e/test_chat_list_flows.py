@@ -301,3 +301,53 @@ def test_group_moderation_between_two_users(
     expect(owner.get_by_role("alertdialog")).to_have_count(0)
     expect(owner.get_by_text("1 member", exact=True)).to_be_visible()  # the chat header
     screenshot(owner, "moderation-after-ban")
+
+
+def test_the_audit_log_after_a_mute_and_a_pin(
+    server: LiveServer, app_url: str, open_page: OpenPage
+) -> None:
+    """The owner mutes Bob from the member menu; Bob's message was pinned by Carol, an admin;
+    the owner's audit log lists both, newest first, in words."""
+    alice = register(server.url, "alice_log", "Alice Archer")
+    bob = register(server.url, "bob_log", "Bob Baker")
+    carol = register(server.url, "carol_log", "Carol Chen")
+    group = {
+        "type": "private_group",
+        "title": "Logbook",
+        "member_ids": [bob.user_id, carol.user_id],
+    }
+    group_id = alice.post("/conversations", json=group).json()["id"]
+    role = {"role": "admin"}
+    assert alice.patch(
+        f"/conversations/{group_id}/members/{carol.user_id}/role", json=role
+    ).is_success
+    message_id = bob.send(group_id, "Pin this one").json()["id"]
+    assert carol.post(f"/conversations/{group_id}/messages/{message_id}/pin").is_success
+    page = open_page(app_url, DESKTOP)
+    sign_in(page, alice)
+    tile(page, "Logbook").click()
+    page.get_by_role("button", name="Group info").click()
+    member_action(page, "Bob Baker", "Mute for 1 hour")
+    expect(
+        page.get_by_role("group", name=re.compile("Bob Baker @bob_log · Member · muted"))
+    ).to_be_visible()
+
+    page.get_by_role("button", name="Audit log").click()
+    entries = [
+        page.get_by_role("group", name=re.compile(name))
+        for name in (
+            "^You muted Bob Baker until .*, ",
+            "^Carol Chen pinned a message by Bob Baker, ",
+            "^You made Carol Chen an admin, ",
+        )
+    ]
+    for entry in entries:
+        expect(entry).to_be_visible()
+    tops = [entry.bounding_box() for entry in entries]
+    assert all(box is not None for box in tops)
+    assert [box["y"] for box in tops if box] == sorted(box["y"] for box in tops if box), (
+        "newest first"
+    )
+    screenshot(page, "flows-audit-log")
+    page.get_by_role("button", name="Close").last.click()
+    expect(entries[0]).to_have_count(0)

@@ -13,12 +13,14 @@ from client.offline.cache import Cache
 from client.offline.records import CachedMessage
 from client.store import Store
 from protocol.models import (
+    AuditEntry,
     Conversation,
     ConversationType,
     GroupBan,
     Member,
     MemberRole,
     MessageReceipt,
+    Page,
     User,
 )
 from protocol.rest import ReportRequest
@@ -101,6 +103,22 @@ class FakeApi:
     async def unban_member(self, conversation_id: str, user_id: str) -> None:
         self._check()
         self.banned.pop(user_id, None)
+
+    async def audit_log(
+        self, conversation_id: str, cursor: str | None = None, limit: int = 50
+    ) -> Page[AuditEntry]:
+        """The log in pages of two, the cursor being the index of the next entry."""
+        self._check()
+        start = int(cursor or 0)
+        entries = [
+            AuditEntry(id=f"a{n}", actor_id=ME, action="rename", created_at=T0) for n in range(3)
+        ]
+        more = start + 2 < len(entries)
+        return Page[AuditEntry](
+            items=entries[start : start + 2],
+            next_cursor=str(start + 2) if more else None,
+            has_more=more,
+        )
 
     async def bans(self, conversation_id: str) -> list[GroupBan]:
         self._check()
@@ -324,3 +342,10 @@ async def test_leaving_offline_keeps_the_group(rig: Rig) -> None:
     with pytest.raises(NetworkError):
         await rig.server.leave_group(group)
     assert rig.cache.conversation(group) is not None
+
+
+async def test_the_audit_log_pages_on_with_the_servers_cursor(rig: Rig) -> None:
+    first = await rig.server.audit_log("g1", None)
+    assert [e.id for e in first.items] == ["a0", "a1"] and first.has_more
+    rest = await rig.server.audit_log("g1", first.next_cursor)
+    assert [e.id for e in rest.items] == ["a2"] and not rest.has_more
