@@ -25,21 +25,30 @@ class ChatTileData:
     online: bool = False
 
 
-def muted_label(row: ChatRow, now: datetime) -> str | None:
-    """ "Muted", "Muted for 3 h" / "Muted for 20 min" / "Muted for 2 d", or None when not muted."""
+def muted_left(row: ChatRow, now: datetime) -> str | None:
+    """How long a mute has left: "20 min", "3 h", "2 d"; "" for a mute without an end; None
+    when the chat is not muted."""
     if not row.is_muted:
         return None
     if row.muted_until is None:
-        return "Muted"
+        return ""
     left = row.muted_until - now
     if left.total_seconds() <= 0:
         return None
     minutes = int(left.total_seconds() // 60) + 1
     if minutes < 60:
-        return f"Muted for {minutes} min"
+        return f"{minutes} min"
     if minutes < 48 * 60:
-        return f"Muted for {minutes // 60} h"
-    return f"Muted for {minutes // (24 * 60)} d"
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} d"
+
+
+def muted_label(row: ChatRow, now: datetime) -> str | None:
+    """ "Muted", "Muted for 3 h" / "Muted for 20 min" / "Muted for 2 d", or None when not muted."""
+    left = muted_left(row, now)
+    if left is None:
+        return None
+    return f"Muted for {left}" if left else "Muted"
 
 
 class ChatTile:
@@ -57,7 +66,7 @@ class ChatTile:
         click) ``on_menu(conversation_id)``."""
         row = data.row
         moment = now or datetime.now(UTC)
-        muted = muted_label(row, moment)
+        muted, muted_for = muted_label(row, moment), muted_left(row, moment)
         if data.typing:
             line = ft.Text(data.typing, italic=True, color=ft.Colors.PRIMARY, max_lines=1)
         elif row.draft:
@@ -80,7 +89,23 @@ class ChatTile:
         flags: list[ft.Control] = []
         if row.is_pinned:
             flags.append(ft.Icon(ft.Icons.PUSH_PIN, size=14, semantics_label="Pinned"))
-        if muted:
+        if muted and muted_for:  # the time left is shown, not only told to screen readers
+            flags.append(
+                ft.Container(
+                    ft.Row(
+                        [
+                            ft.Icon(ft.Icons.VOLUME_OFF, size=12),
+                            ft.Text(muted_for, size=11, semantics_label=muted),
+                        ],
+                        spacing=2,
+                        tight=True,
+                    ),
+                    bgcolor=ft.Colors.SURFACE_CONTAINER_HIGHEST,
+                    border_radius=8,
+                    padding=ft.Padding.symmetric(horizontal=5, vertical=1),
+                )
+            )
+        elif muted:
             flags.append(ft.Icon(ft.Icons.VOLUME_OFF, size=14, semantics_label=muted))
         when = row.last_message.created_at if row.last_message else row.last_activity_at
         top = ft.Row(

@@ -13,6 +13,7 @@ from client.views.widgets import refresh
 MUTE_CHOICES: dict[str, timedelta | None] = {
     "Mute for 1 hour": timedelta(hours=1),
     "Mute for 8 hours": timedelta(hours=8),
+    "Mute for 1 day": timedelta(days=1),
     "Mute for 1 week": timedelta(weeks=1),
     "Mute forever": None,
 }

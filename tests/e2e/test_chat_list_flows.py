@@ -97,8 +97,8 @@ def _direct_with_message(server: LiveServer) -> tuple[Account, str]:
 def test_mute_archive_and_report_on_a_phone(
     server: LiveServer, app_url: str, open_page: OpenPage
 ) -> None:
-    """The settings panel mutes for 8 h (the tile says so) and archives the chat into the
-    "Archived (1)" section; Bob's message is reported with a reason."""
+    """The settings panel mutes for a day (the tile shows the time left: 24 h) and archives the
+    chat into the "Archived (1)" section; Bob's message is reported with a reason."""
     alice, _ = _direct_with_message(server)
     page = open_page(app_url, PHONE, color_scheme="dark")
     sign_in(page, alice)
@@ -113,8 +113,8 @@ def test_mute_archive_and_report_on_a_phone(
     expect(snack_bar(page, "Thanks. The moderators will review this message.")).to_be_visible()
 
     page.get_by_role("button", name="Chat settings").click()
-    page.get_by_role("radio", name="Mute for 8 hours").click()
-    expect(page.get_by_text("Muted for 8 h")).to_be_visible()
+    page.get_by_role("radio", name="Mute for 1 day").click()
+    expect(page.get_by_text("Muted for 24 h")).to_be_visible()
     screenshot(page, "flows-settings-phone-dark")
     page.get_by_role("switch", name="Archive").click()
     page.get_by_role("button", name="Close").click()
@@ -126,7 +126,7 @@ def test_mute_archive_and_report_on_a_phone(
     expect(tile(page, "Bob Baker")).to_have_count(0)
     screenshot(page, "flows-archived-entry-phone-dark")
     archived.click()
-    expect(tile(page, "Bob Baker Muted for 8 h")).to_be_visible()
+    expect(tile(page, "Bob Baker Muted for 24 h")).to_be_visible()
     screenshot(page, "flows-archive-phone-dark")
     page.get_by_role("button", name="Close the archive").click()
     expect(page.get_by_role("button", name="Archived (1)")).to_be_visible()

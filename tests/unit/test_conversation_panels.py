@@ -17,6 +17,7 @@ from client.offline.cache import Cache
 from client.offline.records import ChatRow, MemberRow
 from client.offline.sync import Changes
 from client.store import Store
+from client.views.chat_list import muted_left
 from client.views.conversation_settings import (
     MUTE_CHOICES,
     NOT_MUTED,
@@ -66,6 +67,7 @@ def test_settings_panel_applies_each_choice(row: ChatRow) -> None:
     assert calls == [
         ("mute", timedelta(hours=1)),
         ("mute", timedelta(hours=8)),
+        ("mute", timedelta(days=1)),
         ("mute", timedelta(weeks=1)),
         ("mute", None),
         "unmute",
@@ -358,3 +360,18 @@ def test_open_group_info_closes_when_the_user_is_removed(tmp_path: Path) -> None
     cache.remove_conversation("g1")
     store.on_changed(Changes(frozenset({"g1"})))
     assert not admin.panel.dialog.open
+
+
+def test_the_chat_list_shows_how_long_a_mute_has_left(row: ChatRow) -> None:
+    """The tile shows the time left ("24 h") beside the muted icon; a mute for good shows none."""
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    muted = replace(row, is_muted=True)
+    assert muted_left(replace(muted, muted_until=now + timedelta(days=1)), now) == "24 h"
+    assert muted_left(replace(muted, muted_until=now + timedelta(minutes=19, seconds=5)), now) == (
+        "20 min"
+    )
+    assert muted_left(replace(muted, muted_until=now + timedelta(days=6)), now) == "6 d"
+    assert muted_left(replace(muted, muted_until=None), now) == ""
+    assert muted_left(replace(muted, muted_until=now - timedelta(seconds=1)), now) is None
+    assert muted_left(row, now) is None
+    assert "Mute for 1 day" in MUTE_CHOICES
