@@ -328,8 +328,8 @@ SERVER_MODE = "server"
 async def bench_drain_server(count: int) -> None:
     """Queue ``count`` sends offline to 10 people through the engine's actions, then start the
     engine against a real server and time connect + catch-up + drain, and the drain alone."""
+    from client.engine import Engine
     from client.services.api import ApiClient
-    from client.services.engine import Engine
     from client.services.session import FileVault, Session
     from tests.support.live_server import LiveServer
 

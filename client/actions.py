@@ -20,7 +20,6 @@ from typing import Any, Protocol
 
 from pydantic import TypeAdapter
 
-from client.group_rules import MUTED_FOREVER
 from client.offline.cache import Cache
 from client.offline.outbox import Outbox
 from client.offline.outbox_items import ActionKind, OutboxState, forward_copy_id
@@ -33,6 +32,7 @@ from client.offline.undo import (
     settings_undo,
 )
 from client.store import Store, Topic
+from client.wording import MUTED_FOREVER
 from protocol import limits
 from protocol.events import ClientEvent
 from protocol.models import (

@@ -16,9 +16,9 @@ import flet as ft
 
 from client.actions import ServerActions
 from client.config import Settings, load_settings
+from client.engine import Engine
 from client.errors import AuthError
 from client.history import History
-from client.services.engine import Engine
 from client.services.session import Session, profile_server_url
 from client.theme import apply_theme
 from client.views.controller import ActionsController

@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from client.config import load_settings
+from client.engine import Engine
 from client.errors import AuthError, NetworkError, OpenChatError
 from client.offline.records import CachedMessage
-from client.services.engine import Engine
 from client.services.session import Session, profile_server_url
 from client.store import Topic
 

@@ -1,13 +1,11 @@
 """Who may post in a group, and until when: the composer's read-only notice and the member
 list's mute labels are worded here (no Flet, no I/O)."""
 
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 
 from client.offline.records import ChatRow, MemberRow
-from client.views.format import moment_text
+from client.wording import until_text
 
-MUTED_FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
-"""The server mutes a member until a moment: "until unmuted" is this far-off one."""
 MANAGER_ROLES = frozenset({"owner", "admin"})
 """Roles that may post in a locked group and moderate its members."""
 
@@ -15,14 +13,6 @@ MANAGER_ROLES = frozenset({"owner", "admin"})
 def is_muted(until: datetime | None, now: datetime) -> bool:
     """True while a mute (or ban) ending at ``until`` is in force."""
     return until is not None and until > now
-
-
-def until_text(until: datetime | None, now: datetime, zone: tzinfo | None = None) -> str:
-    """ "until 14:05" today, "until 3 Mar 14:05" later, "until lifted" for good (None or
-    :data:`MUTED_FOREVER`)."""
-    if until is None or until >= MUTED_FOREVER - timedelta(days=1):
-        return "until lifted"
-    return f"until {moment_text(until, now, zone)}"
 
 
 def posting_notice(

@@ -21,7 +21,6 @@ from client.errors import ForbiddenError, NotFoundError, SyncExpiredError, Trans
 from client.offline.cache import Cache
 from client.offline.outbox import Outbox
 from client.offline.outbox_items import ActionKind
-from client.offline.outbox_worker import OutboxWorker
 from client.offline.transport import SyncFetcher
 from protocol import limits
 from protocol.enums import ConversationType
@@ -112,16 +111,16 @@ class Synchronizer:
         fetcher: SyncFetcher,
         listener: SyncListener | None = None,
         *,
-        worker: OutboxWorker | None = None,
+        set_draining: Callable[[bool], None] | None = None,
         page_size: int = limits.DEFAULT_SYNC_PAGE_SIZE,
     ) -> None:
-        """``worker``, when given, is let online after each catch-up and stopped on
-        disconnect."""
+        """``set_draining``, when given, is called with True after each catch-up (the outbox
+        may drain) and with False on disconnect."""
         self.cache = cache
         self.outbox = outbox
         self.fetcher = fetcher
         self.listener = listener
-        self.worker = worker
+        self._set_draining = set_draining
         self.page_size = page_size
         self._catching_up = asyncio.Lock()
         self._handlers: dict[str, Callable[[dict[str, Any], _Batch], None]] = {
@@ -146,14 +145,14 @@ class Synchronizer:
     async def on_connected(self) -> CatchUpReport:
         """The hook for every (re)connect: catch up from ``/sync``, then let the outbox drain."""
         report = await self.catch_up()
-        if self.worker is not None:
-            self.worker.set_online(True)
+        if self._set_draining is not None:
+            self._set_draining(True)
         return report
 
     def on_disconnected(self) -> None:
         """Stop draining the outbox until the next catch-up."""
-        if self.worker is not None:
-            self.worker.set_online(False)
+        if self._set_draining is not None:
+            self._set_draining(False)
 
     # --- live events --------------------------------------------------------------------------
 

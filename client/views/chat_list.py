@@ -8,8 +8,9 @@ import flet as ft
 
 from client.offline.records import ChatRow
 from client.views.avatar import avatar
-from client.views.format import badge_text, preview_text, short_time, unread_label
+from client.views.format import badge_text, short_time, unread_label
 from client.views.widgets import icon_button, labelled_icon
+from client.wording import preview_text
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
-"""Pure text helpers the views share: initials, avatar colours, times, previews, mentions."""
+"""Text helpers of the views that need Flet (avatar colours) or only views use: initials,
+short times, badges, mentions. Wording shared with the core lives in :mod:`client.wording`."""
 
 import re
 from datetime import datetime, timedelta, tzinfo
 
 import flet as ft
 
-from client.offline.records import MessagePreview, MessageStatus
-from protocol.models import MessageType
+from client.offline.records import MessageStatus
 
 _AVATAR_COLORS = (
     ft.Colors.RED_400,
@@ -20,13 +20,6 @@ _AVATAR_COLORS = (
     ft.Colors.ORANGE_600,
     ft.Colors.BROWN_400,
 )
-
-_MEDIA_LABELS = {
-    MessageType.IMAGE: "📷 Photo",
-    MessageType.VIDEO: "🎬 Video",
-    MessageType.FILE: "📎 File",
-    MessageType.VOICE: "🎤 Voice message",
-}
 
 MENTION_RE = re.compile(r"(?<![\w@])@([a-z0-9_][a-z0-9_.]{2,31})")
 """An ``@username`` mention inside message text (usernames follow the protocol pattern)."""
@@ -70,38 +63,6 @@ def short_time(moment: datetime, now: datetime, zone: tzinfo | None = None) -> s
 def clock(moment: datetime, zone: tzinfo | None = None) -> str:
     """A bubble's time of day, "14:05"."""
     return moment.astimezone(zone).strftime("%H:%M")
-
-
-def moment_text(moment: datetime, now: datetime, zone: tzinfo | None = None) -> str:
-    """A time that may not be today: "14:05" today, else "3 Mar 14:05"."""
-    local, today = moment.astimezone(zone), now.astimezone(zone)
-    if local.date() == today.date():
-        return local.strftime("%H:%M")
-    return f"{local.day} {local.strftime('%b %H:%M')}"
-
-
-def day_label(moment: datetime, now: datetime, zone: tzinfo | None = None) -> str:
-    """A day separator: "Today", "Yesterday" or "Monday, 3 March 2025"."""
-    day, today = moment.astimezone(zone).date(), now.astimezone(zone).date()
-    if day == today:
-        return "Today"
-    if day == today - timedelta(days=1):
-        return "Yesterday"
-    return f"{day.strftime('%A')}, {day.day} {day.strftime('%B %Y')}"
-
-
-def preview_text(preview: MessagePreview | None, sender: str | None) -> str:
-    """The chat list's last-message line; ``sender`` is "You", a group member's name, or None."""
-    if preview is None:
-        return "No messages yet"
-    if preview.deleted:
-        body = "This message was deleted"
-    elif preview.type in _MEDIA_LABELS:
-        caption = (preview.text or "").strip()
-        body = _MEDIA_LABELS[preview.type] + (f" {caption}" if caption else "")
-    else:
-        body = " ".join((preview.text or "").split())
-    return f"{sender}: {body}" if sender else body
 
 
 def unread_label(count: int) -> str:

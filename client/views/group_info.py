@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 
 import flet as ft
 
-from client.group_rules import MANAGER_ROLES, is_muted, until_text
+from client.group_rules import MANAGER_ROLES, is_muted
 from client.offline.records import MemberRow
 from client.views.avatar import avatar
 from client.views.format import member_count_text
 from client.views.member_menu import MemberHandlers, member_menu
 from client.views.people_search import FindPeople, PeopleSearch
 from client.views.widgets import bound, icon_button, refresh
+from client.wording import until_text
 from protocol.limits import MAX_GROUP_TITLE_LENGTH
 from protocol.models import GroupBan, User
 

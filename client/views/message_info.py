@@ -7,8 +7,8 @@ from datetime import datetime, tzinfo
 
 import flet as ft
 
-from client.views.format import moment_text
 from client.views.widgets import bound, refresh
+from client.wording import moment_text
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from client.errors import OpenChatError
 from client.offline.records import CachedMessage, MessageStatus
 from client.store import ChatWindow
 from client.views.bubble import BubbleData, BubbleHandlers, bubble
-from client.views.format import day_label
 from client.views.widgets import page_of, refresh
+from client.wording import day_label
 
 EDGE_PIXELS = 600.0
 """Ask for the next page when the viewport is this close to the window's edge."""

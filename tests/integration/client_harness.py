@@ -12,9 +12,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from client.engine import REST_FALLBACK_AFTER, Engine
 from client.offline.outbox_worker import RetryPolicy
 from client.offline.records import CachedMessage
-from client.services.engine import REST_FALLBACK_AFTER, Engine
 from client.services.realtime import Backoff
 from client.services.session import FileVault, Session
 from protocol.models import Conversation

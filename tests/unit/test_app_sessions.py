@@ -14,8 +14,8 @@ import pytest
 
 from client.app import App
 from client.config import load_settings
+from client.engine import Engine
 from client.errors import AuthError
-from client.services.engine import Engine
 from client.services.realtime import RealtimeClient
 from client.services.session import FileVault, Session
 from client.views.login import Credentials

@@ -12,7 +12,7 @@ import pytest
 
 from client.actions import ConversationsApi, ServerActions
 from client.errors import ForbiddenError, NetworkError, RateLimitedError, ValidationFailedError
-from client.group_rules import MUTED_FOREVER, posting_notice, until_text
+from client.group_rules import posting_notice
 from client.offline.cache import Cache
 from client.offline.records import ChatRow, MemberRow
 from client.offline.sync import Changes
@@ -31,6 +31,7 @@ from client.views.member_menu import MUTE_CHOICES as MUTE_MEMBER_CHOICES
 from client.views.message_info import MessageInfoDialog, Receipt, receipt_text
 from client.views.new_group import NewGroupDialog
 from client.views.server_errors import explain
+from client.wording import MUTED_FOREVER, until_text
 from protocol.models import ConversationType, Member, MemberRole, User
 from tests.unit.offline_fixtures import BOB, CAROL, ME, T0, conversation, user
 

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
+from client.engine import Engine
 from client.errors import AuthError, NetworkError, NotFoundError
 from client.history import AROUND_AFTER, AROUND_BEFORE, History
 from client.offline.cache import Cache
 from client.search_hits import local_hit, merge_hits, server_hit
-from client.services.engine import Engine
 from client.services.session import FileVault, Session
 from client.store import Store, Topic, contiguous_head, contiguous_tail
 from protocol.models import Message, Page, SearchHit

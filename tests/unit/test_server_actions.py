@@ -8,10 +8,10 @@ import pytest
 
 from client.actions import ServerActions
 from client.errors import NetworkError
-from client.group_rules import MUTED_FOREVER
 from client.offline.cache import Cache
 from client.offline.records import CachedMessage
 from client.store import Store
+from client.wording import MUTED_FOREVER
 from protocol.models import (
     AuditEntry,
     Conversation,

@@ -149,7 +149,12 @@ class Rig:
             rng=random.Random(1),
         )
         self.sync = Synchronizer(
-            self.cache, self.outbox, self.fetcher, self.listener, worker=self.worker, page_size=3
+            self.cache,
+            self.outbox,
+            self.fetcher,
+            self.listener,
+            set_draining=self.worker.set_online,
+            page_size=3,
         )
 
     def receipts(self) -> list[tuple[str | None, str]]:

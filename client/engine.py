@@ -91,7 +91,7 @@ class Engine:
             self.outbox, self.transport, policy=retry, on_auth_lost=self._worker_auth_lost
         )
         self.sync = Synchronizer(
-            self.cache, self.outbox, self.transport, self.store, worker=self.worker
+            self.cache, self.outbox, self.transport, self.store, set_draining=self.worker.set_online
         )
         self.actions = Actions(self.cache, self.outbox, self.store, send_typing=self._send_typing)
         self.signed_out = asyncio.Event()
