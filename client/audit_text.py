@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from datetime import datetime
 
-from client.group_rules import until_text
+from client.wording import until_text
 from protocol.models import AuditEntry
 
 NameOf = Callable[[str], str]

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import flet as ft
 
 from client.audit_text import NameOf, describe
-from client.views.format import moment_text
 from client.views.widgets import refresh
+from client.wording import moment_text
 from protocol.models import AuditEntry
 
 
